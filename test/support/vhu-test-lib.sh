@@ -1,0 +1,228 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Test support for shell tests: unique names, processes started in the
+# background and always stopped again (by PID) when the test ends, however
+# it ends; waiting with timeouts; reading testpmd's final counters.
+#
+# Source it, then call vt_init NAME first.  Exit codes follow meson:
+# 0 pass, 77 skip, anything else fail.
+
+VT_PIDS=()      # every PID vt_start started, stopped by vt_cleanup
+VT_NAMES=()
+VT_PREFIXES=()  # DPDK --file-prefix values handed out, removed at the end
+
+vt_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+vt_fail() {
+	vt_log "FAIL: $*"
+	vt_dump_logs
+	exit 1
+}
+
+vt_skip() {
+	vt_log "SKIP: $*"
+	exit 77
+}
+
+# vt_init NAME: a private directory ($VT_DIR) and prefix ($VT_PREFIX) for
+# this run, and the trap that cleans up whatever happens.
+vt_init() {
+	VT_NAME=$1
+	VT_PREFIX="vhu-${VT_NAME}-$$"
+	VT_DIR=$(mktemp -d "/tmp/${VT_PREFIX}.XXXXXX") || exit 1
+	trap vt_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	vt_log "test $VT_NAME: work dir $VT_DIR"
+}
+
+vt_dump_logs() {
+	local f
+	for f in "$VT_DIR"/*.log; do
+		[ -f "$f" ] || continue
+		printf '\n----- %s (last 40 lines) -----\n' "$(basename "$f")" >&2
+		tail -n 40 "$f" >&2
+	done
+}
+
+# vt_start NAME CMD...: start CMD in the background, output to
+# $VT_DIR/NAME.log; remembers the PID under NAME.
+vt_start() {
+	local name=$1; shift
+	"$@" </dev/null >"$VT_DIR/$name.log" 2>&1 &
+	local pid=$!
+	VT_PIDS+=("$pid")
+	VT_NAMES+=("$name")
+	eval "VT_PID_${name//[^A-Za-z0-9_]/_}=$pid"
+	vt_log "started $name (pid $pid): $*"
+}
+
+vt_pid() {
+	local var="VT_PID_${1//[^A-Za-z0-9_]/_}"
+	printf '%s' "${!var:-}"
+}
+
+vt_alive() {
+	local pid
+	pid=$(vt_pid "$1")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# vt_stop NAME [SIGNAL] [TIMEOUT_S]: signal the process (SIGINT by
+# default), wait for it, SIGKILL after the timeout. Returns its exit code.
+vt_stop() {
+	local name=$1 sig=${2:-INT} timeout=${3:-15}
+	local pid rc=0 i
+	pid=$(vt_pid "$name")
+	[ -n "$pid" ] || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -s "$sig" "$pid" 2>/dev/null
+		for ((i = 0; i < timeout * 10; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			vt_log "$name (pid $pid) did not stop on SIG$sig; killing"
+			kill -s KILL "$pid" 2>/dev/null
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	eval "VT_PID_${name//[^A-Za-z0-9_]/_}="
+	return $rc
+}
+
+# vt_wait NAME: wait for a process to exit by itself; returns its code.
+vt_wait() {
+	local name=$1 timeout=${2:-60} pid i
+	pid=$(vt_pid "$name")
+	[ -n "$pid" ] || return 0
+	for ((i = 0; i < timeout * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		vt_log "$name (pid $pid) still running after ${timeout}s"
+		vt_stop "$name" KILL 1
+		return 124
+	fi
+	wait "$pid" 2>/dev/null
+	local rc=$?
+	eval "VT_PID_${name//[^A-Za-z0-9_]/_}="
+	return $rc
+}
+
+vt_cleanup() {
+	local rc=$? i pid p
+	for ((i = ${#VT_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${VT_PIDS[$i]}
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -s INT "$pid" 2>/dev/null
+		fi
+	done
+	for ((i = ${#VT_PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${VT_PIDS[$i]}
+		for ((j = 0; j < 50; j++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -s KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for p in "${VT_PREFIXES[@]}"; do
+		rm -rf "/var/run/dpdk/$p" 2>/dev/null
+		rm -f /dev/hugepages/"$p"map_* 2>/dev/null
+	done
+	if [ -n "${VT_DIR:-}" ] && [ -d "$VT_DIR" ]; then
+		if [ "$rc" = 0 ] || [ "$rc" = 77 ] || [ -z "${VT_KEEP:-}" ]; then
+			rm -rf "$VT_DIR"
+		fi
+	fi
+	exit "$rc"
+}
+
+# vt_wait_file PATH [TIMEOUT_S]: wait until PATH exists (e.g. a socket).
+vt_wait_file() {
+	local path=$1 timeout=${2:-20} i
+	for ((i = 0; i < timeout * 10; i++)); do
+		[ -e "$path" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# vt_wait_log NAME REGEX [TIMEOUT_S]: wait until NAME's log matches.
+vt_wait_log() {
+	local name=$1 re=$2 timeout=${3:-20} i
+	for ((i = 0; i < timeout * 10; i++)); do
+		grep -qE "$re" "$VT_DIR/$name.log" 2>/dev/null && return 0
+		if ! vt_alive "$name"; then
+			grep -qE "$re" "$VT_DIR/$name.log" 2>/dev/null && return 0
+			vt_log "$name exited while waiting for /$re/"
+			return 1
+		fi
+		sleep 0.1
+	done
+	vt_log "timeout (${timeout}s) waiting for /$re/ in $name.log"
+	return 1
+}
+
+# vt_file_prefix NAME: a DPDK --file-prefix unique to this test run.
+vt_file_prefix() {
+	local p="${VT_PREFIX}-$1"
+	VT_PREFIXES+=("$p")
+	printf '%s' "$p"
+}
+
+# vt_eal_args NAME WORKER_CORE: EAL arguments for one DPDK process of a
+# test: two lcores (main + one worker on WORKER_CORE), no hugepages, no PCI,
+# its own file prefix.
+vt_eal_args() {
+	local name=$1 worker=${2:-1} main
+	if [ "$worker" = 1 ]; then main=0; else main=1; fi
+	printf '%s ' -l "0-1" --main-lcore "$main" --no-huge -m 512 --no-pci \
+		--file-prefix "$(vt_file_prefix "$name")" --log-level "${VT_DPDK_LOG:-notice}"
+}
+
+# vt_testpmd NAME WORKER_CORE EAL_EXTRA... -- APP_ARGS...: start stock
+# dpdk-testpmd non-interactively with auto-start and periodic stats.
+vt_testpmd() {
+	local name=$1 worker=$2; shift 2
+	local eal=() app=()
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do eal+=("$1"); shift; done
+	[ "${1:-}" = "--" ] && shift
+	app=("$@")
+	# shellcheck disable=SC2046
+	vt_start "$name" dpdk-testpmd $(vt_eal_args "$name" "$worker") "${eal[@]}" -- \
+		--total-num-mbufs 16384 --stats-period 1 "${app[@]}"
+}
+
+# vt_testpmd_total NAME FIELD: a counter (RX-packets, TX-packets,
+# RX-dropped, TX-dropped, RX-bytes...) from the "Accumulated forward
+# statistics" block testpmd prints when it stops.
+vt_testpmd_total() {
+	local name=$1 field=$2
+	awk -v f="$field" '
+		/Accumulated forward statistics/ { acc = 1; next }
+		acc {
+			for (i = 1; i < NF; i++) if ($i == f ":") { print $(i + 1); exit }
+		}' "$VT_DIR/$name.log"
+}
+
+# vt_testpmd_port_stat NAME FIELD: the last value of a per-port counter
+# testpmd's periodic "NIC statistics" show (RX-packets, TX-packets, ...).
+vt_testpmd_port_stat() {
+	local name=$1 field=$2
+	awk -v f="$field" '
+		{ for (i = 1; i < NF; i++) if ($i == f ":") v = $(i + 1) }
+		END { print v + 0 }' "$VT_DIR/$name.log"
+}
+
+vt_assert_eq() {
+	[ "$1" = "$2" ] || vt_fail "$3: expected $2, got $1"
+	vt_log "ok: $3 = $1"
+}
+
+vt_assert_ge() {
+	[ "$1" -ge "$2" ] 2>/dev/null || vt_fail "$3: expected >= $2, got $1"
+	vt_log "ok: $3 = $1 (>= $2)"
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Minimal unit-test harness: each test program runs named cases, each
+ * case a function; a failed check reports file:line and the expression,
+ * marks the case failed and returns from it. main() returns non-zero when
+ * any case failed, 77 (meson's "skipped") when told to skip.
+ */
+#ifndef VHU_TEST_H
+#define VHU_TEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inttypes.h>
+
+extern int vhu_test_failed_checks;
+
+#define VT_CHECK(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "  %s:%d: check failed: %s\n", \
+			__FILE__, __LINE__, #cond); \
+		vhu_test_failed_checks++; \
+		return; \
+	} \
+} while (0)
+
+#define VT_CHECK_EQ(a, b) do { \
+	long long va_ = (long long)(a), vb_ = (long long)(b); \
+	if (va_ != vb_) { \
+		fprintf(stderr, "  %s:%d: check failed: %s == %s (%lld != %lld)\n", \
+			__FILE__, __LINE__, #a, #b, va_, vb_); \
+		vhu_test_failed_checks++; \
+		return; \
+	} \
+} while (0)
+
+struct vhu_test_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+/*
+ * Run every case in order (or only those whose name contains the
+ * VHU_TEST_FILTER environment variable). Returns the process exit code.
+ */
+static inline int
+vhu_test_run(const char *suite, const struct vhu_test_case *cases, size_t n)
+{
+	const char *filter = getenv("VHU_TEST_FILTER");
+	unsigned int passed = 0, failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (filter != NULL && strstr(cases[i].name, filter) == NULL)
+			continue;
+		int before = vhu_test_failed_checks;
+		fprintf(stderr, "[ RUN  ] %s.%s\n", suite, cases[i].name);
+		cases[i].fn();
+		if (vhu_test_failed_checks != before) {
+			fprintf(stderr, "[ FAIL ] %s.%s\n", suite, cases[i].name);
+			failed++;
+		} else {
+			fprintf(stderr, "[  OK  ] %s.%s\n", suite, cases[i].name);
+			passed++;
+		}
+	}
+	fprintf(stderr, "%s: %u cases passed, %u failed\n", suite, passed, failed);
+	return failed ? 1 : 0;
+}
+
+#define VHU_TEST_MAIN_DEFS int vhu_test_failed_checks
+
+#endif /* VHU_TEST_H */
