@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Guest memory tables: validation, mapping, reference counting of the
+ * mappings shared between successive tables, and address translation.
+ *
+ * Every entry point that builds a table works in two phases:
+ *   1. validate everything (fields, overlaps, fds, sizes), changing nothing;
+ *   2. allocate and mmap; on any failure undo exactly what this call did.
+ * So a refused message leaves no mapping, no allocation and the caller's
+ * published table exactly as it was.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+#include <rte_malloc.h>
+
+#include "vhu_log.h"
+#include "vhu_mem.h"
+
+/* A region that passed validation, waiting to be mapped. */
+struct pending_region {
+	uint64_t gpa_start;
+	uint64_t size;
+	uint64_t fe_va_start;
+	uint64_t mmap_offset;
+	int fd;
+	uint64_t page_size;  /* of the fd's file system */
+};
+
+/* True when [a, a + asz) and [b, b + bsz) share a byte; ends do not wrap
+ * (check_fields() refused every region whose end overflows). */
+static bool
+ranges_overlap(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
+{
+	return a < b + bsz && b < a + asz;
+}
+
+/*
+ * Field checks that need no fd. what names the region in the log
+ * ("SET_MEM_TABLE region 2", "ADD_MEM_REG region").
+ */
+static int
+check_fields(const char *what, const struct vhu_wire_mem_region *w,
+		struct pending_region *p)
+{
+	uint64_t gpa = w->guest_phys_addr;
+	uint64_t size = w->memory_size;
+	uint64_t va = w->userspace_addr;
+	uint64_t off = w->mmap_offset;
+
+	if (size == 0) {
+		VHU_LOG(ERR, "%s: size is 0", what);
+		return -EINVAL;
+	}
+	if (size > UINT64_MAX - gpa) {
+		VHU_LOG(ERR, "%s: guest address 0x%" PRIx64
+			" + size 0x%" PRIx64 " overflows", what, gpa, size);
+		return -EINVAL;
+	}
+	if (size > UINT64_MAX - va) {
+		VHU_LOG(ERR, "%s: front-end address 0x%" PRIx64
+			" + size 0x%" PRIx64 " overflows", what, va, size);
+		return -EINVAL;
+	}
+	if (size > UINT64_MAX - off) {
+		VHU_LOG(ERR, "%s: mmap offset 0x%" PRIx64
+			" + size 0x%" PRIx64 " overflows", what, off, size);
+		return -EINVAL;
+	}
+	p->gpa_start = gpa;
+	p->size = size;
+	p->fe_va_start = va;
+	p->mmap_offset = off;
+	p->fd = -1;
+	p->page_size = 0;
+	return 0;
+}
+
+/* -EEXIST when a and b overlap in guest-physical or front-end space. */
+static int
+check_no_overlap(const char *what, const struct pending_region *a,
+		uint64_t b_gpa, uint64_t b_va, uint64_t b_size)
+{
+	if (ranges_overlap(a->gpa_start, a->size, b_gpa, b_size)) {
+		VHU_LOG(ERR, "%s: guest range 0x%" PRIx64 "+0x%" PRIx64
+			" overlaps region at 0x%" PRIx64 "+0x%" PRIx64,
+			what, a->gpa_start, a->size, b_gpa, b_size);
+		return -EEXIST;
+	}
+	if (ranges_overlap(a->fe_va_start, a->size, b_va, b_size)) {
+		VHU_LOG(ERR, "%s: front-end range 0x%" PRIx64
+			"+0x%" PRIx64 " overlaps region at 0x%" PRIx64 "+0x%" PRIx64,
+			what, a->fe_va_start, a->size, b_va, b_size);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+/*
+ * The fd's checks: it is open, mmap_offset + size lies within the file
+ * (mapping past the end would SIGBUS on first touch), and the page size
+ * to align the mapping to (hugetlbfs files must be mapped in huge pages).
+ */
+static int
+check_fd(const char *what, int fd, struct pending_region *p)
+{
+	struct stat st;
+	struct statfs sfs;
+	uint64_t end = p->mmap_offset + p->size; /* checked by check_fields() */
+	uint64_t pgsz;
+
+	if (fd < 0) {
+		VHU_LOG(ERR, "%s: no fd (%d)", what, fd);
+		return -EBADF;
+	}
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+
+		VHU_LOG(ERR, "%s: fstat of fd %d failed: %s",
+			what, fd, strerror(err));
+		return -err;
+	}
+	if (st.st_size < 0 || end > (uint64_t)st.st_size) {
+		VHU_LOG(ERR, "%s: offset 0x%" PRIx64 " + size 0x%"
+			PRIx64 " beyond end of fd %d (size 0x%" PRIx64 ")",
+			what, p->mmap_offset, p->size, fd,
+			(uint64_t)st.st_size);
+		return -EINVAL;
+	}
+	if (fstatfs(fd, &sfs) < 0) {
+		int err = errno;
+
+		VHU_LOG(ERR, "%s: fstatfs of fd %d failed: %s",
+			what, fd, strerror(err));
+		return -err;
+	}
+	if ((unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
+		if (sfs.f_bsize <= 0 ||
+		    (sfs.f_bsize & (sfs.f_bsize - 1)) != 0) {
+			VHU_LOG(ERR, "%s: hugetlbfs fd %d reports"
+				" page size %ld", what, fd,
+				(long)sfs.f_bsize);
+			return -EINVAL;
+		}
+		pgsz = (uint64_t)sfs.f_bsize;
+	} else {
+		long sz = sysconf(_SC_PAGESIZE);
+
+		pgsz = sz > 0 ? (uint64_t)sz : 4096;
+	}
+	p->fd = fd;
+	p->page_size = pgsz;
+	return 0;
+}
+
+static void
+mapping_put(struct vhu_mem_mapping *m)
+{
+	if (--m->refcnt != 0)
+		return;
+	if (munmap(m->addr, m->len) < 0)
+		VHU_LOG(ERR, "munmap(%p, 0x%zx) failed: %s",
+			m->addr, m->len, strerror(errno));
+	free(m);
+}
+
+/*
+ * mmap one validated region and fill *r, whose mapping then holds one
+ * reference (the table being built).
+ */
+static int
+map_region(const char *what, const struct pending_region *p,
+		struct vhu_mem_region *r)
+{
+	uint64_t aligned_off = p->mmap_offset & ~(p->page_size - 1);
+	uint64_t lead = p->mmap_offset - aligned_off;
+	/* mmap_offset + size <= st_size <= INT64_MAX, so no overflow here. */
+	uint64_t len = RTE_ALIGN_CEIL(lead + p->size, p->page_size);
+	struct vhu_mem_mapping *m;
+	void *addr;
+
+#if SIZE_MAX < UINT64_MAX
+	if (len > SIZE_MAX) {
+		VHU_LOG(ERR, "%s: size 0x%" PRIx64
+			" too large for this process", what, p->size);
+		return -EINVAL;
+	}
+#endif
+	m = calloc(1, sizeof(*m));
+	if (m == NULL) {
+		VHU_LOG(ERR, "%s: out of memory", what);
+		return -ENOMEM;
+	}
+	addr = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		p->fd, (off_t)aligned_off);
+	if (addr == MAP_FAILED) {
+		int err = errno;
+
+		VHU_LOG(ERR, "%s: mmap of fd %d, offset 0x%" PRIx64
+			", length 0x%" PRIx64 " failed: %s", what, p->fd,
+			aligned_off, len, strerror(err));
+		free(m);
+		return -err;
+	}
+	/* Guest memory has no place in our core dumps (size, privacy). */
+	if (madvise(addr, (size_t)len, MADV_DONTDUMP) < 0)
+		VHU_LOG(DEBUG, "%s: madvise(DONTDUMP) failed: %s",
+			what, strerror(errno));
+	m->addr = addr;
+	m->len = (size_t)len;
+	m->refcnt = 1;
+
+	r->gpa_start = p->gpa_start;
+	r->size = p->size;
+	r->fe_va_start = p->fe_va_start;
+	r->mmap_offset = p->mmap_offset;
+	r->host_va = (uint8_t *)addr + lead;
+	r->mapping = m;
+	VHU_LOG(DEBUG, "%s: guest 0x%" PRIx64 "+0x%" PRIx64
+		" front-end 0x%" PRIx64 " fd %d offset 0x%" PRIx64
+		" mapped at %p (0x%" PRIx64 " bytes, page 0x%" PRIx64 ")",
+		what, p->gpa_start, p->size, p->fe_va_start, p->fd,
+		p->mmap_offset, (void *)r->host_va, len, p->page_size);
+	return 0;
+}
+
+static struct vhu_mem_table *
+table_alloc(uint32_t nregions)
+{
+	size_t sz = sizeof(struct vhu_mem_table) +
+		(size_t)nregions * sizeof(struct vhu_mem_region);
+	struct vhu_mem_table *t;
+
+	t = rte_zmalloc("vhu_mem_table", sz, RTE_CACHE_LINE_SIZE);
+	if (t == NULL)
+		VHU_LOG(ERR, "cannot allocate a memory table of %" PRIu32
+			" regions", nregions);
+	return t;
+}
+
+int
+vhu_mem_table_from_message(const struct vhu_wire_mem_region *regions,
+		uint32_t nregions, const int *fds, uint32_t generation,
+		struct vhu_mem_table **out)
+{
+	struct pending_region p[VHU_WIRE_MAX_TABLE_REGIONS];
+	char what[VHU_WIRE_MAX_TABLE_REGIONS][40];
+	struct vhu_mem_table *t;
+	uint32_t i, j;
+	int ret;
+
+	/* Zero regions is a valid (empty) table: a guest with no memory the
+	 * front-end can share. Postcopy's empty ack is the caller's business. */
+	if (nregions > VHU_WIRE_MAX_TABLE_REGIONS) {
+		VHU_LOG(ERR, "SET_MEM_TABLE: %" PRIu32 " regions, at most %d",
+			nregions, VHU_WIRE_MAX_TABLE_REGIONS);
+		return -ERANGE;
+	}
+	for (i = 0; i < nregions; i++) {
+		snprintf(what[i], sizeof(what[i]), "SET_MEM_TABLE region %" PRIu32, i);
+		ret = check_fields(what[i], &regions[i], &p[i]);
+		if (ret < 0)
+			return ret;
+	}
+	for (i = 0; i < nregions; i++) {
+		for (j = 0; j < i; j++) {
+			ret = check_no_overlap(what[i], &p[i], p[j].gpa_start,
+				p[j].fe_va_start, p[j].size);
+			if (ret < 0)
+				return -EINVAL;
+		}
+	}
+	for (i = 0; i < nregions; i++) {
+		ret = check_fd(what[i], fds[i], &p[i]);
+		if (ret < 0)
+			return ret;
+	}
+
+	t = table_alloc(nregions);
+	if (t == NULL)
+		return -ENOMEM;
+	for (i = 0; i < nregions; i++) {
+		/* Insertion sort by guest address (at most 8 regions). */
+		struct vhu_mem_region r;
+
+		ret = map_region(what[i], &p[i], &r);
+		if (ret < 0) {
+			t->nregions = i;
+			vhu_mem_table_free(t);
+			return ret;
+		}
+		for (j = i; j > 0 && t->regions[j - 1].gpa_start > r.gpa_start; j--)
+			t->regions[j] = t->regions[j - 1];
+		t->regions[j] = r;
+		t->nregions = i + 1;
+	}
+	t->generation = generation;
+	*out = t;
+	return 0;
+}
+
+int
+vhu_mem_table_add(const struct vhu_mem_table *old,
+		const struct vhu_wire_mem_region *region, int fd,
+		uint32_t max_regions, struct vhu_mem_table **out)
+{
+	static const char what[] = "ADD_MEM_REG region";
+	uint32_t old_n = old != NULL ? old->nregions : 0;
+	struct pending_region p;
+	struct vhu_mem_region r;
+	struct vhu_mem_table *t;
+	uint32_t i, pos;
+	int ret;
+
+	if (max_regions > VHU_MEM_MAX_REGIONS)
+		max_regions = VHU_MEM_MAX_REGIONS;
+	if (old_n >= max_regions) {
+		VHU_LOG(ERR, "ADD_MEM_REG: table already holds %" PRIu32
+			" regions, at most %" PRIu32, old_n, max_regions);
+		return -ERANGE;
+	}
+	ret = check_fields(what, region, &p);
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < old_n; i++) {
+		const struct vhu_mem_region *o = &old->regions[i];
+
+		ret = check_no_overlap(what, &p, o->gpa_start,
+			o->fe_va_start, o->size);
+		if (ret < 0)
+			return ret;
+	}
+	ret = check_fd(what, fd, &p);
+	if (ret < 0)
+		return ret;
+
+	t = table_alloc(old_n + 1);
+	if (t == NULL)
+		return -ENOMEM;
+	ret = map_region(what, &p, &r);
+	if (ret < 0) {
+		rte_free(t);
+		return ret;
+	}
+	/* Nothing can fail from here: take the references. */
+	for (pos = 0; pos < old_n && old->regions[pos].gpa_start < r.gpa_start; pos++)
+		;
+	for (i = 0; i < old_n; i++) {
+		t->regions[i < pos ? i : i + 1] = old->regions[i];
+		old->regions[i].mapping->refcnt++;
+	}
+	t->regions[pos] = r;
+	t->nregions = old_n + 1;
+	t->generation = old != NULL ? old->generation + 1 : 1;
+	*out = t;
+	return 0;
+}
+
+int
+vhu_mem_table_remove(const struct vhu_mem_table *old,
+		const struct vhu_wire_mem_region *region,
+		struct vhu_mem_table **out)
+{
+	uint64_t gpa = region->guest_phys_addr;
+	uint64_t size = region->memory_size;
+	uint64_t va = region->userspace_addr;
+	uint32_t old_n = old != NULL ? old->nregions : 0;
+	struct vhu_mem_table *t;
+	uint32_t i, victim = UINT32_MAX;
+
+	for (i = 0; i < old_n; i++) {
+		const struct vhu_mem_region *o = &old->regions[i];
+
+		if (o->gpa_start == gpa && o->size == size &&
+		    o->fe_va_start == va) {
+			victim = i;
+			break;
+		}
+	}
+	if (victim == UINT32_MAX) {
+		VHU_LOG(ERR, "REM_MEM_REG: no region with guest address 0x%"
+			PRIx64 ", size 0x%" PRIx64 ", front-end address 0x%"
+			PRIx64, gpa, size, va);
+		return -ENOENT;
+	}
+	t = table_alloc(old_n - 1);
+	if (t == NULL)
+		return -ENOMEM;
+	for (i = 0; i < old_n; i++) {
+		if (i == victim)
+			continue;
+		t->regions[i < victim ? i : i - 1] = old->regions[i];
+		old->regions[i].mapping->refcnt++;
+	}
+	t->nregions = old_n - 1;
+	t->generation = old->generation + 1;
+	*out = t;
+	return 0;
+}
+
+void
+vhu_mem_table_free(struct vhu_mem_table *table)
+{
+	uint32_t i;
+
+	if (table == NULL)
+		return;
+	for (i = 0; i < table->nregions; i++)
+		mapping_put(table->regions[i].mapping);
+	rte_free(table);
+}
+
+void *
+vhu_mem_fe_va_to_va(const struct vhu_mem_table *table, uint64_t fe_va,
+		uint64_t len)
+{
+	uint32_t i;
+
+	if (table == NULL)
+		return NULL;
+	for (i = 0; i < table->nregions; i++) {
+		const struct vhu_mem_region *r = &table->regions[i];
+		uint64_t off = fe_va - r->fe_va_start; /* wraps when below */
+
+		/* A zero-length range still needs fe_va inside the region. */
+		if (off < r->size && len <= r->size - off)
+			return r->host_va + off;
+	}
+	return NULL;
+}
+
+uint32_t
+vhu_mem_find_gpa(const struct vhu_mem_table *table, uint64_t gpa)
+{
+	uint32_t lo = 0, hi;
+
+	if (table == NULL)
+		return UINT32_MAX;
+	/* Find the last region starting at or below gpa. */
+	hi = table->nregions;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (table->regions[mid].gpa_start <= gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return UINT32_MAX;
+	lo--;
+	if (gpa - table->regions[lo].gpa_start >= table->regions[lo].size)
+		return UINT32_MAX;
+	return lo;
+}
