@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * vhu: a poll-mode vhost-user network back-end.
+ *
+ * A *device* is one vhost-user socket path. A front-end (QEMU, DPDK
+ * virtio-user, ...) connects to it (or, in client mode, vhu connects to
+ * the front-end's socket), shares its memory and virtqueues, and vhu's
+ * burst calls move packets:
+ *  - vhu_enqueue_burst(): host → guest, into the guest's RX ring of a
+ *    queue pair (ring 2 * qp);
+ *  - vhu_dequeue_burst(): guest → host, from the guest's TX ring of a
+ *    queue pair (ring 2 * qp + 1).
+ *
+ * Threads:
+ *  - One *control thread* per process (a DPDK control thread named
+ *    "vhu-ctrl", created on the first vhu_device_register()) owns every
+ *    socket and all device state; every callback in struct vhu_device_ops
+ *    runs on it.
+ *  - The burst calls run on any lcore, never block and take no lock. A
+ *    ring must be polled by at most one thread at a time (the usual
+ *    DPDK rule for a queue); different rings may be polled by different
+ *    lcores.
+ *  - Every other function may be called from any thread, unless its
+ *    comment says otherwise.
+ *
+ * Ring states follow the vhost-user spec with the "rings start on
+ * SET_VRING_KICK" clarification: a ring starts on VHOST_USER_SET_VRING_KICK
+ * (no kick needed, kicks are never read), stops on
+ * VHOST_USER_GET_VRING_BASE (replied to only after no burst can touch
+ * the ring), and is enabled/disabled by VHOST_USER_SET_VRING_ENABLE.
+ * See doc/protocol.md.
+ */
+#ifndef VHU_H
+#define VHU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mbuf;
+struct rte_mempool;
+
+/** A registered vhost-user device (one socket path). Opaque. */
+struct vhu_device;
+
+/** Most queue pairs a device can have (256 rings, the spec's 8-bit index). */
+#define VHU_MAX_QUEUE_PAIRS 128
+
+/** What a ring is, from the seed's two independent states. */
+struct vhu_ring_state {
+	bool started;  /**< SET_VRING_KICK started it; GET_VRING_BASE stops it */
+	bool enabled;  /**< SET_VRING_ENABLE (or SET_FEATURES w/o protocol features) */
+	bool broken;   /**< the guest broke the ring's rules; no longer processed */
+};
+
+/**
+ * Callbacks from the control thread. Any may be NULL. They must not
+ * block for long (they delay every device's messages) and must not call
+ * vhu_device_unregister() on their own device.
+ */
+struct vhu_device_ops {
+	/**
+	 * The device became ready: a front-end is connected, the memory
+	 * table is set and both rings of queue pair 0 are started. Bursts
+	 * can move packets from now on.
+	 */
+	void (*device_ready)(struct vhu_device *dev, void *ctx);
+	/**
+	 * A device that was reported ready no longer is: its front-end
+	 * disconnected, reset it, or stopped queue pair 0. Always paired
+	 * with a preceding device_ready().
+	 */
+	void (*device_destroyed)(struct vhu_device *dev, void *ctx);
+	/** A ring's started/enabled/broken state changed. */
+	void (*ring_state_changed)(struct vhu_device *dev, uint16_t ring,
+			struct vhu_ring_state state, void *ctx);
+	/** The front-end set the negotiated virtio features. */
+	void (*features_changed)(struct vhu_device *dev, uint64_t features,
+			void *ctx);
+};
+
+/** How to register a device. */
+struct vhu_device_config {
+	/** Unix socket path (at most 107 bytes). Copied. */
+	const char *path;
+	/**
+	 * false: vhu listens on path (front-end connects; a stale socket
+	 * file is replaced). true: vhu connects to a front-end listening on
+	 * path, and reconnects with backoff (100 ms doubling to 2 s) when it
+	 * is absent or goes away.
+	 */
+	bool client;
+	/** Queue pairs offered (GET_QUEUE_NUM), 1..VHU_MAX_QUEUE_PAIRS. */
+	uint16_t max_queue_pairs;
+	/**
+	 * Virtio feature bits the application wants offered, 0 for the
+	 * default set (vhu_default_features()). Bits vhu does not
+	 * implement are never offered.
+	 */
+	uint64_t features;
+	/** Feature bits to withhold from what would be offered. */
+	uint64_t features_masked;
+	/** Callbacks (may be NULL). */
+	const struct vhu_device_ops *ops;
+	/** Passed to every callback. */
+	void *ctx;
+	/** NUMA socket for the device's memory, or -1 (SOCKET_ID_ANY). */
+	int numa_socket;
+};
+
+/**
+ * The virtio feature bits vhu implements and offers by default.
+ * @return a bit mask of VIRTIO_F_*, VIRTIO_NET_F_*, VIRTIO_RING_F_* and
+ *   VHOST_F_* bits.
+ */
+uint64_t vhu_default_features(void);
+
+/**
+ * Register a device. Nothing is listened on or connected to until
+ * vhu_device_start(). Starts the control thread on first use.
+ * Must be called after rte_eal_init().
+ * @param cfg
+ *   The configuration; copied.
+ * @param[out] dev
+ *   The new device.
+ * @return
+ *   0 on success; -EINVAL for a bad configuration (path empty or too
+ *   long, queue pairs out of range); -EEXIST if the path is already
+ *   registered; -ENOMEM; -errno if the control thread cannot start.
+ */
+int vhu_device_register(const struct vhu_device_config *cfg,
+		struct vhu_device **dev);
+
+/**
+ * Start a registered device: listen on its socket (server) or begin
+ * connecting to it (client). Returns once the socket is listening or the
+ * first connection attempt was made.
+ * @return
+ *   0; -EALREADY if started; -errno if the socket cannot be created,
+ *   bound or listened on (server mode).
+ */
+int vhu_device_start(struct vhu_device *dev);
+
+/**
+ * Unregister a device: close its socket(s), disconnect any front-end
+ * (stopping its rings and unmapping its memory once no burst runs on
+ * them), remove the socket file it created, and free it. Safe while a
+ * front-end is connected. device_destroyed() is called first if the
+ * device was ready.
+ * The caller must have stopped calling bursts on this device, and must
+ * not call this from one of the device's own callbacks.
+ * @return 0; -EINVAL if dev is NULL.
+ */
+int vhu_device_unregister(struct vhu_device *dev);
+
+/** @return the device's socket path (valid until unregister). */
+const char *vhu_device_path(const struct vhu_device *dev);
+
+/**
+ * @return the virtio features negotiated with the current front-end (0
+ *   when none is connected or it has not sent SET_FEATURES yet).
+ */
+uint64_t vhu_device_features(const struct vhu_device *dev);
+
+/**
+ * @return the number of queue pairs in use: the highest queue pair with
+ *   a started ring, plus one (0 when none has started).
+ */
+uint16_t vhu_device_queue_pairs(const struct vhu_device *dev);
+
+/** @return the MTU the front-end set with NET_SET_MTU, or 0. */
+uint16_t vhu_device_mtu(const struct vhu_device *dev);
+
+/** @return true if a front-end is connected to the device. */
+bool vhu_device_connected(const struct vhu_device *dev);
+
+/** @return true between device_ready() and device_destroyed(). */
+bool vhu_device_ready(const struct vhu_device *dev);
+
+/**
+ * A ring's current state.
+ * @param ring
+ *   Ring index (2 * queue pair for the guest's RX ring, + 1 for TX).
+ * @return 0; -EINVAL if ring >= 2 * max_queue_pairs.
+ */
+int vhu_device_ring_state(const struct vhu_device *dev, uint16_t ring,
+		struct vhu_ring_state *state);
+
+/** Per-ring counters. Datapath counters are written by the polling lcore. */
+struct vhu_ring_stats {
+	uint64_t packets;         /**< packets moved (enqueued or dequeued) */
+	uint64_t bytes;           /**< their bytes, without virtio-net header */
+	uint64_t drop_full;       /**< enqueue: no guest buffer (ring full) */
+	uint64_t drop_disabled;   /**< dequeue: consumed and dropped while disabled */
+	uint64_t drop_bad_desc;   /**< chains consumed and dropped as invalid */
+	uint64_t nombuf;          /**< dequeue: mbuf allocation failed (left in ring or dropped) */
+	uint64_t drop_too_big;    /**< enqueue: packet larger than the buffers */
+	uint64_t notifications;   /**< call eventfd writes */
+	uint64_t starts;          /**< stopped → started transitions */
+	uint64_t stops;           /**< started → stopped transitions */
+	uint64_t enables;         /**< disabled → enabled transitions */
+	uint64_t disables;        /**< enabled → disabled transitions */
+	uint64_t broken;          /**< times the ring was marked broken */
+};
+
+/**
+ * Read a ring's counters. Values are read without synchronisation and
+ * may lag a burst in progress.
+ * @return 0; -EINVAL if ring is out of range.
+ */
+int vhu_device_ring_stats(const struct vhu_device *dev, uint16_t ring,
+		struct vhu_ring_stats *stats);
+
+/** Per-device counters of the control plane. */
+struct vhu_device_stats {
+	uint64_t connections;     /**< front-ends accepted or connected */
+	uint64_t disconnections;
+	uint64_t messages;        /**< requests handled */
+	uint64_t messages_failed; /**< requests rejected (nacked where asked) */
+	uint64_t mem_table_updates;
+	uint64_t quiesce_timeouts; /**< bursts that did not finish in time */
+};
+
+/** Read the device's control-plane counters. @return 0. */
+int vhu_device_stats(const struct vhu_device *dev,
+		struct vhu_device_stats *stats);
+
+/**
+ * Enqueue packets into the guest: copy up to count mbufs into the guest's
+ * RX ring of queue pair qp.
+ *
+ * Ownership: the mbufs are never freed or kept by vhu; the caller frees
+ * all of them afterwards (sent or not), as with DPDK's rte_vhost.
+ * Called by: the one thread polling this ring; never blocks.
+ * @return the number of packets copied into the guest (the first ones of
+ *   pkts); 0 when the ring is stopped, disabled, broken, full, or qp is
+ *   out of range.
+ */
+uint16_t vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
+		struct rte_mbuf **pkts, uint16_t count);
+
+/**
+ * Dequeue packets from the guest: take up to count packets from the
+ * guest's TX ring of queue pair qp into mbufs allocated from mp.
+ *
+ * Ownership: the returned mbufs belong to the caller.
+ * Called by: the one thread polling this ring; never blocks.
+ * @return the number of mbufs stored in pkts; 0 when the ring is
+ *   stopped, broken, empty, or qp is out of range. A started but disabled
+ *   ring has its packets consumed and dropped (counted) and returns 0.
+ */
+uint16_t vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
+		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VHU_H */

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The public device API (vhu.h): registration and queries. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "vhu_ctrl.h"
+#include "vhu_features.h"
+#include "vhu_log.h"
+#include "vhu_vring.h"
+
+uint64_t
+vhu_default_features(void)
+{
+	return VHU_FEATURES_DEFAULT;
+}
+
+int
+vhu_device_register(const struct vhu_device_config *cfg,
+		struct vhu_device **out)
+{
+	struct vhu_device *dev;
+	uint16_t nr_rings, i;
+	size_t len;
+	int ret;
+
+	if (cfg == NULL || out == NULL || cfg->path == NULL)
+		return -EINVAL;
+	len = strlen(cfg->path);
+	if (len == 0 || len >= sizeof(dev->path)) {
+		VHU_LOG(ERR, "socket path '%s': length %zu not in 1..%zu",
+			cfg->path, len, sizeof(dev->path) - 1);
+		return -EINVAL;
+	}
+	if (cfg->max_queue_pairs == 0 ||
+	    cfg->max_queue_pairs > VHU_MAX_QUEUE_PAIRS) {
+		VHU_LOG(ERR, "%s: %u queue pairs, must be 1..%u", cfg->path,
+			cfg->max_queue_pairs, VHU_MAX_QUEUE_PAIRS);
+		return -EINVAL;
+	}
+	nr_rings = 2 * cfg->max_queue_pairs;
+	dev = rte_zmalloc_socket("vhu_device", sizeof(*dev) +
+				 nr_rings * sizeof(struct vhu_vring),
+				 RTE_CACHE_LINE_SIZE,
+				 cfg->numa_socket < 0 ? SOCKET_ID_ANY :
+				 cfg->numa_socket);
+	if (dev == NULL)
+		return -ENOMEM;
+	memcpy(dev->path, cfg->path, len + 1);
+	dev->client = cfg->client;
+	dev->max_queue_pairs = cfg->max_queue_pairs;
+	dev->nr_rings = nr_rings;
+	dev->features_offered = (cfg->features ? cfg->features :
+				 VHU_FEATURES_DEFAULT) & VHU_FEATURES_SUPPORTED;
+	if (cfg->max_queue_pairs > 1)
+		dev->features_offered |= VHU_BIT(VIRTIO_NET_F_MQ);
+	dev->features_offered &= ~cfg->features_masked;
+	dev->protocol_features_offered = VHU_PROTOCOL_FEATURES_OFFERED;
+	dev->ops = cfg->ops;
+	dev->ctx = cfg->ctx;
+	dev->socket_id = cfg->numa_socket;
+	dev->log_fd = -1;
+	for (i = 0; i < nr_rings; i++)
+		vhu_vring_init(&dev->rings[i], dev, i);
+
+	ret = vhu_ctrl_register(dev);
+	if (ret != 0) {
+		rte_free(dev);
+		return ret;
+	}
+	*out = dev;
+	return 0;
+}
+
+int
+vhu_device_start(struct vhu_device *dev)
+{
+	if (dev == NULL)
+		return -EINVAL;
+	return vhu_ctrl_start(dev);
+}
+
+int
+vhu_device_unregister(struct vhu_device *dev)
+{
+	if (dev == NULL)
+		return -EINVAL;
+	return vhu_ctrl_unregister(dev);
+}
+
+/* Queries read control-thread fields without a lock: each is one
+ * naturally aligned load and may be a moment old. */
+#define VHU_READ(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+const char *
+vhu_device_path(const struct vhu_device *dev)
+{
+	return dev->path;
+}
+
+uint64_t
+vhu_device_features(const struct vhu_device *dev)
+{
+	return VHU_READ(dev->features);
+}
+
+uint16_t
+vhu_device_queue_pairs(const struct vhu_device *dev)
+{
+	uint16_t i, qps = 0;
+
+	for (i = 0; i < dev->nr_rings; i++)
+		if (VHU_READ(dev->rings[i].started))
+			qps = i / 2 + 1;
+	return qps;
+}
+
+uint16_t
+vhu_device_mtu(const struct vhu_device *dev)
+{
+	return VHU_READ(dev->mtu);
+}
+
+bool
+vhu_device_connected(const struct vhu_device *dev)
+{
+	return VHU_READ(dev->conn.ep.fd) >= 0;
+}
+
+bool
+vhu_device_ready(const struct vhu_device *dev)
+{
+	return VHU_READ(dev->ready);
+}
+
+int
+vhu_device_ring_state(const struct vhu_device *dev, uint16_t ring,
+		struct vhu_ring_state *state)
+{
+	const struct vhu_vring *vr;
+
+	if (ring >= dev->nr_rings || state == NULL)
+		return -EINVAL;
+	vr = &dev->rings[ring];
+	state->started = VHU_READ(vr->started);
+	state->enabled = VHU_READ(vr->enabled);
+	state->broken = VHU_READ(vr->broken);
+	return 0;
+}
+
+int
+vhu_device_ring_stats(const struct vhu_device *dev, uint16_t ring,
+		struct vhu_ring_stats *stats)
+{
+	if (ring >= dev->nr_rings || stats == NULL)
+		return -EINVAL;
+	*stats = dev->rings[ring].stats;
+	return 0;
+}
+
+int
+vhu_device_stats(const struct vhu_device *dev, struct vhu_device_stats *stats)
+{
+	*stats = dev->stats;
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+
+#include "vhu_copy.h"
+#include "vhu_dirty.h"
+
+/* Gather the first len bytes of vec into dst. @return bytes gathered. */
+static uint32_t
+vhu_vec_gather(const struct vhu_bufvec *vec, void *dst, uint32_t len)
+{
+	uint32_t done = 0;
+	uint16_t i;
+
+	for (i = 0; i < vec->nbufs && done < len; i++) {
+		uint32_t n = RTE_MIN(vec->bufs[i].len, len - done);
+
+		memcpy((uint8_t *)dst + done, vec->bufs[i].addr, n);
+		done += n;
+	}
+	return done;
+}
+
+/* Write 2 bytes at off into an mbuf chain (the checksum field). */
+static void
+vhu_mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v)
+{
+	uint8_t b[2];
+	uint32_t i;
+
+	memcpy(b, &v, sizeof(v));
+	for (i = 0; i < 2; i++, off++) {
+		struct rte_mbuf *s = m;
+		uint32_t o = off;
+
+		while (o >= s->data_len) {
+			o -= s->data_len;
+			s = s->next;
+		}
+		*rte_pktmbuf_mtod_offset(s, uint8_t *, o) = b[i];
+	}
+}
+
+/*
+ * Complete a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM): the guest put
+ * the pseudo-header sum in the field; the sum of everything from
+ * csum_start to the end goes at csum_start + csum_offset.
+ * @return 0; -1 if the offsets are outside the packet.
+ */
+static int
+vhu_complete_csum(struct rte_mbuf *m, const struct virtio_net_hdr *h)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint32_t start = h->csum_start, off = h->csum_offset;
+	uint16_t sum = 0, csum;
+
+	/* Both offsets checked against the packet (CVE-2024-11614). */
+	if (start >= len || off > len - start || len - start - off < 2)
+		return -1;
+	if (rte_raw_cksum_mbuf(m, start, len - start, &sum) != 0)
+		return -1;
+	csum = (uint16_t)~sum;
+	/* UDP (field at offset 6) sends 0 as 0xffff: 0 means "no sum". */
+	if (csum == 0 && off == 6)
+		csum = 0xffff;
+	vhu_mbuf_write16(m, start + off, csum);
+	return 0;
+}
+
+enum vhu_copy_err
+vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
+		struct rte_mbuf *m, struct rte_mempool *mp)
+{
+	union vhu_net_hdr hdr;
+	struct rte_mbuf *cur = m;
+	uint32_t pkt_len, skip = hdr_len;
+	uint16_t i;
+
+	if (vec->total <= hdr_len)
+		return VHU_COPY_BAD_HDR; /* CVE-2022-2132: chain < header */
+	vhu_vec_gather(vec, &hdr, hdr_len);
+	pkt_len = vec->total - hdr_len;
+
+	for (i = 0; i < vec->nbufs; i++) {
+		const uint8_t *src = vec->bufs[i].addr;
+		uint32_t n = vec->bufs[i].len;
+
+		if (skip >= n) {
+			skip -= n;
+			continue;
+		}
+		src += skip;
+		n -= skip;
+		skip = 0;
+		while (n > 0) {
+			uint32_t room = rte_pktmbuf_tailroom(cur);
+			uint32_t c;
+
+			if (room == 0) {
+				struct rte_mbuf *s = rte_pktmbuf_alloc(mp);
+
+				if (s == NULL)
+					goto nombuf;
+				cur->next = s;
+				cur = s;
+				m->nb_segs++;
+				continue;
+			}
+			c = RTE_MIN(room, n);
+			rte_memcpy(rte_pktmbuf_mtod_offset(cur, uint8_t *,
+							   cur->data_len), src, c);
+			cur->data_len += c;
+			src += c;
+			n -= c;
+		}
+	}
+	m->pkt_len = pkt_len;
+
+	if (hdr.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (vhu_complete_csum(m, &hdr.hdr) != 0)
+			goto bad;
+	}
+	if (hdr.hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		goto bad; /* never negotiated: HOST_TSO* is not offered */
+	return VHU_COPY_OK;
+
+bad:
+	rte_pktmbuf_free(m->next);
+	m->next = NULL;
+	m->nb_segs = 1;
+	m->data_len = 0;
+	m->pkt_len = 0;
+	return VHU_COPY_BAD_HDR;
+nombuf:
+	rte_pktmbuf_free(m->next);
+	m->next = NULL;
+	m->nb_segs = 1;
+	m->data_len = 0;
+	m->pkt_len = 0;
+	return VHU_COPY_NOMBUF;
+}
+
+uint32_t
+vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
+		const struct vhu_vring *vr, bool logging)
+{
+	uint32_t written = 0;
+	uint16_t i;
+
+	for (i = 0; i < vec->nbufs && c->left > 0; i++) {
+		uint8_t *dst = vec->bufs[i].addr;
+		uint32_t room = vec->bufs[i].len;
+		uint32_t used = 0;
+
+		/* Header bytes first. */
+		while (c->hdr_off < c->hdr_len && used < room) {
+			uint32_t n = RTE_MIN(room - used,
+					     (uint32_t)c->hdr_len - c->hdr_off);
+
+			memcpy(dst + used, c->hdr.bytes + c->hdr_off, n);
+			c->hdr_off += n;
+			used += n;
+			c->left -= n;
+		}
+		while (c->left > 0 && used < room) {
+			uint32_t n;
+
+			while (c->seg_off == c->seg->data_len) {
+				c->seg = c->seg->next;
+				c->seg_off = 0;
+			}
+			n = RTE_MIN(room - used, c->seg->data_len - c->seg_off);
+			rte_memcpy(dst + used, rte_pktmbuf_mtod_offset(c->seg,
+					const uint8_t *, c->seg_off), n);
+			c->seg_off += n;
+			used += n;
+			c->left -= n;
+		}
+		if (logging)
+			vhu_dirty_mark(vr, vec->bufs[i].gpa, used);
+		written += used;
+	}
+	return written;
+}
+
+void
+vhu_copy_set_num_buffers(const struct vhu_bufvec *vec, uint16_t num_buffers,
+		const struct vhu_vring *vr, bool logging)
+{
+	const uint32_t off = offsetof(struct virtio_net_hdr_mrg_rxbuf,
+				      num_buffers);
+	uint8_t b[2];
+	uint32_t pos = 0, i, k = 0;
+
+	memcpy(b, &num_buffers, sizeof(b)); /* little-endian host */
+	for (i = 0; i < vec->nbufs && k < 2; i++) {
+		uint32_t len = vec->bufs[i].len;
+
+		while (k < 2 && off + k >= pos && off + k < pos + len) {
+			vec->bufs[i].addr[off + k - pos] = b[k];
+			if (logging)
+				vhu_dirty_mark(vr, vec->bufs[i].gpa + off + k - pos, 1);
+			k++;
+		}
+		pos += len;
+	}
+}

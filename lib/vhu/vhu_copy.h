@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Copying between buffer vectors (guest memory) and mbufs, shared by
+ * every ring format. Datapath only.
+ */
+#ifndef VHU_COPY_H
+#define VHU_COPY_H
+
+#include <linux/virtio_net.h>
+
+#include <rte_mbuf.h>
+
+#include "vhu_bufvec.h"
+#include "vhu_dev.h"
+
+/* Why a guest packet was not turned into an mbuf. */
+enum vhu_copy_err {
+	VHU_COPY_OK = 0,
+	VHU_COPY_BAD_HDR,    /* shorter than the header, bad offload fields */
+	VHU_COPY_NOMBUF,     /* no mbuf for a further segment */
+};
+
+/*
+ * Dequeue side: copy the packet in vec (virtio-net header first,
+ * hdr_len bytes) into m (an empty mbuf from mp; further segments come
+ * from mp too) and apply the header: a partial checksum
+ * (VIRTIO_NET_HDR_F_NEEDS_CSUM) is completed in software.
+ * On error m is left with no extra segments.
+ */
+enum vhu_copy_err vhu_copy_to_mbuf(const struct vhu_bufvec *vec,
+		uint8_t hdr_len, struct rte_mbuf *m, struct rte_mempool *mp);
+
+/* The virtio-net header vhu writes in front of a packet into the guest. */
+union vhu_net_hdr {
+	struct virtio_net_hdr hdr;
+	struct virtio_net_hdr_mrg_rxbuf mrg;
+	uint8_t bytes[sizeof(struct virtio_net_hdr_mrg_rxbuf)];
+};
+
+/*
+ * Enqueue side: a cursor over a packet (header, then the mbuf chain)
+ * that copies as much as fits into one buffer vector at a time, so a
+ * packet can spread over several (mergeable RX buffers).
+ */
+struct vhu_pkt_cursor {
+	union vhu_net_hdr hdr;
+	uint8_t hdr_len;
+	uint32_t hdr_off;           /* header bytes already copied */
+	const struct rte_mbuf *seg; /* current segment */
+	uint32_t seg_off;           /* bytes of seg already copied */
+	uint32_t left;              /* bytes (header + data) still to copy */
+};
+
+static inline void
+vhu_pkt_cursor_init(struct vhu_pkt_cursor *c, const struct rte_mbuf *m,
+		uint8_t hdr_len)
+{
+	memset(&c->hdr, 0, sizeof(c->hdr));
+	c->hdr_len = hdr_len;
+	c->hdr_off = 0;
+	c->seg = m;
+	c->seg_off = 0;
+	c->left = hdr_len + rte_pktmbuf_pkt_len(m);
+}
+
+/*
+ * Copy from the cursor into vec, from its start, until the packet ends
+ * or vec is full; marks the written guest pages dirty when logging.
+ * @return bytes written into vec.
+ */
+uint32_t vhu_copy_from_cursor(struct vhu_pkt_cursor *c,
+		const struct vhu_bufvec *vec, const struct vhu_vring *vr,
+		bool logging);
+
+/* Write the header's num_buffers (mergeable RX) at the start of vec. */
+void vhu_copy_set_num_buffers(const struct vhu_bufvec *vec,
+		uint16_t num_buffers, const struct vhu_vring *vr, bool logging);
+
+#endif /* VHU_COPY_H */

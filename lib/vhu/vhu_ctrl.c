@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control thread: one per process, an epoll loop over every listening
+ * and connected socket of every device, plus an eventfd through which
+ * other threads hand it commands (register, start, unregister). It alone
+ * touches device state, so the registry and devices need no lock; only
+ * the command queue has one.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "vhu_conn.h"
+#include "vhu_ctrl.h"
+#include "vhu_log.h"
+#include "vhu_msg.h"
+#include "vhu_sync.h"
+
+#define VHU_CTRL_TICK_MS 50
+#define VHU_CTRL_MAX_EVENTS 32
+/* Messages handled per wake-up for one connection, so one busy
+ * front-end cannot starve the others. */
+#define VHU_CTRL_MSGS_PER_EVENT 32
+#define VHU_RECONNECT_MIN_MS 100
+#define VHU_RECONNECT_MAX_MS 2000
+
+struct vhu_cmd {
+	TAILQ_ENTRY(vhu_cmd) next;
+	enum vhu_cmd_kind { VHU_CMD_REGISTER, VHU_CMD_START,
+			    VHU_CMD_UNREGISTER } kind;
+	struct vhu_device *dev;
+	int result;
+	bool detached;   /* nobody waits: the control thread frees it */
+	sem_t done;
+};
+
+static struct {
+	pthread_mutex_t lock;           /* cmds, started */
+	bool started;
+	TAILQ_HEAD(, vhu_cmd) cmds;
+	pthread_t thread;
+	int epfd;
+	struct vhu_ep wake_ep;
+	TAILQ_HEAD(, vhu_device) devices; /* control thread only */
+} vhu_ctrl = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cmds = TAILQ_HEAD_INITIALIZER(vhu_ctrl.cmds),
+	.devices = TAILQ_HEAD_INITIALIZER(vhu_ctrl.devices),
+	.epfd = -1,
+};
+
+static bool
+vhu_ctrl_on_thread(void)
+{
+	return vhu_ctrl.started && pthread_equal(pthread_self(), vhu_ctrl.thread);
+}
+
+static int
+vhu_ctrl_epoll_add(struct vhu_ep *ep)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ep };
+
+	if (epoll_ctl(vhu_ctrl.epfd, EPOLL_CTL_ADD, ep->fd, &ev) != 0)
+		return -errno;
+	return 0;
+}
+
+static void
+vhu_ctrl_epoll_del(struct vhu_ep *ep)
+{
+	epoll_ctl(vhu_ctrl.epfd, EPOLL_CTL_DEL, ep->fd, NULL);
+}
+
+static void
+vhu_ctrl_schedule_reconnect(struct vhu_device *dev)
+{
+	dev->reconnect_at = rte_get_timer_cycles() +
+		rte_get_timer_hz() * dev->reconnect_ms / 1000;
+	dev->reconnect_ms *= 2;
+	if (dev->reconnect_ms > VHU_RECONNECT_MAX_MS)
+		dev->reconnect_ms = VHU_RECONNECT_MAX_MS;
+}
+
+/* The front-end is gone (or must go): back to the initial state. */
+static void
+vhu_ctrl_disconnect(struct vhu_device *dev, const char *why)
+{
+	if (dev->conn.ep.fd < 0)
+		return;
+	VHU_DEV_LOG(INFO, dev, "front-end disconnected: %s", why);
+	vhu_ctrl_epoll_del(&dev->conn.ep);
+	vhu_conn_close(dev);
+	vhu_dev_reset(dev, true);
+	dev->stats.disconnections++;
+	if (dev->client && dev->started && !dev->unregistering) {
+		dev->reconnect_ms = VHU_RECONNECT_MIN_MS;
+		vhu_ctrl_schedule_reconnect(dev);
+	}
+}
+
+static int
+vhu_ctrl_attach(struct vhu_device *dev, int fd)
+{
+	int ret;
+
+	dev->conn.ep.fd = fd;
+	dev->conn.have = 0;
+	ret = vhu_ctrl_epoll_add(&dev->conn.ep);
+	if (ret != 0) {
+		VHU_DEV_LOG(ERR, dev, "epoll: %s", strerror(-ret));
+		close(fd);
+		dev->conn.ep.fd = -1;
+		return ret;
+	}
+	dev->stats.connections++;
+	VHU_DEV_LOG(INFO, dev, "front-end connected");
+	return 0;
+}
+
+static void
+vhu_ctrl_accept(struct vhu_device *dev)
+{
+	int fd = accept4(dev->listen_ep.fd, NULL, NULL,
+			 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			VHU_DEV_LOG(ERR, dev, "accept: %s", strerror(errno));
+		return;
+	}
+	if (dev->conn.ep.fd >= 0) {
+		VHU_DEV_LOG(WARNING, dev, "refusing a second front-end: one is "
+			    "connected");
+		close(fd);
+		return;
+	}
+	vhu_ctrl_attach(dev, fd);
+}
+
+static int
+vhu_ctrl_sockaddr(const struct vhu_device *dev, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, dev->path, strlen(dev->path) + 1);
+	return 0;
+}
+
+static void
+vhu_ctrl_connect(struct vhu_device *dev)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	dev->reconnect_at = 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		VHU_DEV_LOG(ERR, dev, "socket: %s", strerror(errno));
+		vhu_ctrl_schedule_reconnect(dev);
+		return;
+	}
+	vhu_ctrl_sockaddr(dev, &sa);
+	/* Unix stream connects complete at once or fail at once. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		VHU_DEV_LOG(DEBUG, dev, "connect: %s (retry in %u ms)",
+			    strerror(errno), dev->reconnect_ms);
+		close(fd);
+		vhu_ctrl_schedule_reconnect(dev);
+		return;
+	}
+	if (vhu_ctrl_attach(dev, fd) == 0)
+		dev->reconnect_ms = VHU_RECONNECT_MIN_MS;
+	else
+		vhu_ctrl_schedule_reconnect(dev);
+}
+
+static void
+vhu_ctrl_readable(struct vhu_device *dev)
+{
+	int i, r;
+
+	for (i = 0; i < VHU_CTRL_MSGS_PER_EVENT; i++) {
+		r = vhu_conn_recv(dev);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			vhu_ctrl_disconnect(dev, r == -ECONNRESET ?
+					    "connection closed" : strerror(-r));
+			return;
+		}
+		r = vhu_msg_dispatch(dev, &dev->conn.msg);
+		vhu_conn_next(dev);
+		vhu_dev_notify(dev);
+		if (r == VHU_MSG_FATAL) {
+			vhu_ctrl_disconnect(dev, "protocol error");
+			return;
+		}
+	}
+}
+
+/* Server mode: listen on the path, replacing only a stale socket. */
+static int
+vhu_ctrl_listen(struct vhu_device *dev)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	int fd, ret;
+
+	vhu_ctrl_sockaddr(dev, &sa);
+	if (lstat(dev->path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			VHU_DEV_LOG(ERR, dev, "path exists and is not a socket");
+			return -EEXIST;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
+					  sizeof(sa)) == 0) {
+			close(probe);
+			VHU_DEV_LOG(ERR, dev, "another process listens on it");
+			return -EADDRINUSE;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(dev->path); /* stale: its listener is gone */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(fd, 8) != 0) {
+		ret = -errno;
+		VHU_DEV_LOG(ERR, dev, "bind/listen: %s", strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	dev->created_socket_file = true;
+	dev->listen_ep.fd = fd;
+	ret = vhu_ctrl_epoll_add(&dev->listen_ep);
+	if (ret != 0) {
+		close(fd);
+		unlink(dev->path);
+		dev->listen_ep.fd = -1;
+		dev->created_socket_file = false;
+		return ret;
+	}
+	VHU_DEV_LOG(INFO, dev, "listening");
+	return 0;
+}
+
+static struct vhu_device *
+vhu_ctrl_find(const char *path)
+{
+	struct vhu_device *dev;
+
+	TAILQ_FOREACH(dev, &vhu_ctrl.devices, next)
+		if (strcmp(dev->path, path) == 0)
+			return dev;
+	return NULL;
+}
+
+static int
+vhu_ctrl_do_register(struct vhu_device *dev)
+{
+	if (vhu_ctrl_find(dev->path) != NULL) {
+		VHU_DEV_LOG(ERR, dev, "already registered");
+		return -EEXIST;
+	}
+	TAILQ_INSERT_TAIL(&vhu_ctrl.devices, dev, next);
+	return 0;
+}
+
+static int
+vhu_ctrl_do_start(struct vhu_device *dev)
+{
+	int ret;
+
+	if (dev->started)
+		return -EALREADY;
+	if (dev->client) {
+		dev->started = true;
+		dev->reconnect_ms = VHU_RECONNECT_MIN_MS;
+		vhu_ctrl_connect(dev);
+		return 0;
+	}
+	ret = vhu_ctrl_listen(dev);
+	if (ret == 0)
+		dev->started = true;
+	return ret;
+}
+
+static void
+vhu_ctrl_do_unregister(struct vhu_device *dev)
+{
+	dev->unregistering = true;
+	vhu_ctrl_disconnect(dev, "device unregistered");
+	if (dev->listen_ep.fd >= 0) {
+		vhu_ctrl_epoll_del(&dev->listen_ep);
+		close(dev->listen_ep.fd);
+		dev->listen_ep.fd = -1;
+	}
+	if (dev->created_socket_file)
+		unlink(dev->path);
+	TAILQ_REMOVE(&vhu_ctrl.devices, dev, next);
+	VHU_DEV_LOG(INFO, dev, "unregistered");
+	rte_free(dev);
+}
+
+static void
+vhu_ctrl_run_cmd(struct vhu_cmd *cmd)
+{
+	switch (cmd->kind) {
+	case VHU_CMD_REGISTER:
+		cmd->result = vhu_ctrl_do_register(cmd->dev);
+		break;
+	case VHU_CMD_START:
+		cmd->result = vhu_ctrl_do_start(cmd->dev);
+		break;
+	case VHU_CMD_UNREGISTER:
+		vhu_ctrl_do_unregister(cmd->dev);
+		cmd->result = 0;
+		break;
+	}
+}
+
+static void
+vhu_ctrl_run_cmds(void)
+{
+	for (;;) {
+		struct vhu_cmd *cmd;
+
+		pthread_mutex_lock(&vhu_ctrl.lock);
+		cmd = TAILQ_FIRST(&vhu_ctrl.cmds);
+		if (cmd != NULL)
+			TAILQ_REMOVE(&vhu_ctrl.cmds, cmd, next);
+		pthread_mutex_unlock(&vhu_ctrl.lock);
+		if (cmd == NULL)
+			return;
+		vhu_ctrl_run_cmd(cmd);
+		if (cmd->detached)
+			free(cmd);
+		else
+			sem_post(&cmd->done);
+	}
+}
+
+static void
+vhu_ctrl_tick(void)
+{
+	uint64_t now = rte_get_timer_cycles();
+	struct vhu_device *dev;
+
+	TAILQ_FOREACH(dev, &vhu_ctrl.devices, next) {
+		if (dev->client && dev->started && dev->conn.ep.fd < 0 &&
+		    dev->reconnect_at != 0 && now >= dev->reconnect_at)
+			vhu_ctrl_connect(dev);
+		if (dev->conn.ep.fd >= 0)
+			vhu_dev_check_rings(dev);
+	}
+}
+
+static void *
+vhu_ctrl_main(void *arg)
+{
+	struct epoll_event evs[VHU_CTRL_MAX_EVENTS];
+
+	RTE_SET_USED(arg);
+	for (;;) {
+		bool wake = false;
+		int n, i;
+
+		n = epoll_wait(vhu_ctrl.epfd, evs, VHU_CTRL_MAX_EVENTS,
+			       VHU_CTRL_TICK_MS);
+		for (i = 0; i < n; i++) {
+			struct vhu_ep *ep = evs[i].data.ptr;
+			uint64_t v;
+
+			switch (ep->kind) {
+			case VHU_EP_WAKE:
+				if (read(ep->fd, &v, sizeof(v)) < 0 &&
+				    errno != EAGAIN)
+					VHU_LOG(ERR, "wake fd: %s", strerror(errno));
+				wake = true;
+				break;
+			case VHU_EP_LISTEN:
+				vhu_ctrl_accept(ep->dev);
+				break;
+			case VHU_EP_CONN:
+				if (ep->fd >= 0)
+					vhu_ctrl_readable(ep->dev);
+				break;
+			}
+		}
+		/* After the batch: an unregister frees a device that a later
+		 * event of the same batch could still point to. */
+		if (wake)
+			vhu_ctrl_run_cmds();
+		vhu_ctrl_tick();
+	}
+	return NULL;
+}
+
+static int
+vhu_ctrl_ensure_started(void)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vhu_ctrl.lock);
+	if (vhu_ctrl.started)
+		goto out;
+	vhu_sync_init();
+	vhu_ctrl.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (vhu_ctrl.epfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	vhu_ctrl.wake_ep.kind = VHU_EP_WAKE;
+	vhu_ctrl.wake_ep.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (vhu_ctrl.wake_ep.fd < 0 ||
+	    (ret = vhu_ctrl_epoll_add(&vhu_ctrl.wake_ep)) != 0) {
+		ret = ret ? ret : -errno;
+		goto fail;
+	}
+	ret = rte_ctrl_thread_create(&vhu_ctrl.thread, "vhu-ctrl", NULL,
+				     vhu_ctrl_main, NULL);
+	if (ret != 0) {
+		ret = -ret;
+		VHU_LOG(ERR, "cannot create the control thread: %s",
+			strerror(-ret));
+		goto fail;
+	}
+	vhu_ctrl.started = true;
+	goto out;
+fail:
+	if (vhu_ctrl.wake_ep.fd >= 0)
+		close(vhu_ctrl.wake_ep.fd);
+	close(vhu_ctrl.epfd);
+	vhu_ctrl.epfd = -1;
+out:
+	pthread_mutex_unlock(&vhu_ctrl.lock);
+	return ret;
+}
+
+/* Run a command on the control thread and wait for its result; on the
+ * control thread itself (a callback), run it at once, except unregister,
+ * which waits for the end of the current event batch. */
+static int
+vhu_ctrl_call(enum vhu_cmd_kind kind, struct vhu_device *dev)
+{
+	struct vhu_cmd local = { .kind = kind, .dev = dev };
+	struct vhu_cmd *cmd = &local;
+	uint64_t one = 1;
+	int ret;
+
+	ret = vhu_ctrl_ensure_started();
+	if (ret != 0)
+		return ret;
+	if (vhu_ctrl_on_thread()) {
+		if (kind != VHU_CMD_UNREGISTER) {
+			vhu_ctrl_run_cmd(cmd);
+			return cmd->result;
+		}
+		cmd = calloc(1, sizeof(*cmd));
+		if (cmd == NULL)
+			return -ENOMEM;
+		*cmd = local;
+		cmd->detached = true;
+	} else {
+		sem_init(&cmd->done, 0, 0);
+	}
+	pthread_mutex_lock(&vhu_ctrl.lock);
+	TAILQ_INSERT_TAIL(&vhu_ctrl.cmds, cmd, next);
+	pthread_mutex_unlock(&vhu_ctrl.lock);
+	if (write(vhu_ctrl.wake_ep.fd, &one, sizeof(one)) < 0)
+		VHU_LOG(ERR, "wake fd: %s", strerror(errno));
+	if (cmd->detached)
+		return 0;
+	while (sem_wait(&cmd->done) != 0 && errno == EINTR)
+		;
+	sem_destroy(&cmd->done);
+	return cmd->result;
+}
+
+int
+vhu_ctrl_register(struct vhu_device *dev)
+{
+	dev->listen_ep.kind = VHU_EP_LISTEN;
+	dev->listen_ep.fd = -1;
+	dev->listen_ep.dev = dev;
+	dev->conn.ep.kind = VHU_EP_CONN;
+	dev->conn.ep.fd = -1;
+	dev->conn.ep.dev = dev;
+	return vhu_ctrl_call(VHU_CMD_REGISTER, dev);
+}
+
+int
+vhu_ctrl_start(struct vhu_device *dev)
+{
+	return vhu_ctrl_call(VHU_CMD_START, dev);
+}
+
+int
+vhu_ctrl_unregister(struct vhu_device *dev)
+{
+	return vhu_ctrl_call(VHU_CMD_UNREGISTER, dev);
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vhu_conn.h"
+#include "vhu_log.h"
+#include "vhu_msg.h"
+
+/* Where a request carries its ring index. */
+enum vhu_ring_field {
+	VHU_RING_NONE,
+	VHU_RING_STATE,  /* u32 index first in the payload (state, addr) */
+	VHU_RING_FILE,   /* u64: bits 0-7 index, bit 8 "no fd" */
+};
+
+/* How a request is answered. */
+enum vhu_reply_rule {
+	VHU_REPLY_ACK,   /* only an ack, when NEED_REPLY and REPLY_ACK */
+	VHU_REPLY_DATA,  /* always a reply the handler fills; it cannot be
+			  * nacked, so a failure closes the connection */
+};
+
+/* Payload size rules. */
+#define VHU_SIZE_MEM_TABLE UINT32_MAX /* 8 + 32 * nregions */
+
+struct vhu_msg_rule {
+	const char *name;
+	vhu_msg_handler_t handler;
+	uint32_t size;
+	uint8_t fds_min;
+	uint8_t fds_max;
+	enum vhu_ring_field ring_field;
+	enum vhu_reply_rule reply;
+	bool needs_owner;
+};
+
+#define U64 sizeof(uint64_t)
+#define STATE sizeof(struct vhu_wire_vring_state)
+
+static const struct vhu_msg_rule vhu_msg_rules[VHU_REQ_MAX] = {
+	[VHU_REQ_GET_FEATURES] = { "GET_FEATURES",
+		vhu_msg_get_features, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
+	[VHU_REQ_SET_FEATURES] = { "SET_FEATURES",
+		vhu_msg_set_features, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES",
+		vhu_msg_get_protocol_features, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
+	[VHU_REQ_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES",
+		vhu_msg_set_protocol_features, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, false },
+	[VHU_REQ_SET_OWNER] = { "SET_OWNER",
+		vhu_msg_set_owner, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, false },
+	[VHU_REQ_RESET_OWNER] = { "RESET_OWNER",
+		vhu_msg_reset_device, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_RESET_DEVICE] = { "RESET_DEVICE",
+		vhu_msg_reset_device, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_MEM_TABLE] = { "SET_MEM_TABLE",
+		vhu_msg_set_mem_table, VHU_SIZE_MEM_TABLE, 0, VHU_WIRE_MAX_TABLE_REGIONS,
+		VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS",
+		vhu_msg_get_max_mem_slots, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
+	[VHU_REQ_ADD_MEM_REG] = { "ADD_MEM_REG",
+		vhu_msg_add_mem_reg, sizeof(struct vhu_wire_single_region), 1, 1,
+		VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_REM_MEM_REG] = { "REM_MEM_REG",
+		vhu_msg_rem_mem_reg, sizeof(struct vhu_wire_single_region), 0, 1,
+		VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_LOG_BASE] = { "SET_LOG_BASE",
+		vhu_msg_set_log_base, sizeof(struct vhu_wire_log), 1, 1,
+		VHU_RING_NONE, VHU_REPLY_DATA, true },
+	[VHU_REQ_SET_LOG_FD] = { "SET_LOG_FD",
+		vhu_msg_set_log_fd, 0, 1, 1, VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_VRING_NUM] = { "SET_VRING_NUM",
+		vhu_msg_set_vring_num, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_VRING_ADDR] = { "SET_VRING_ADDR",
+		vhu_msg_set_vring_addr, sizeof(struct vhu_wire_vring_addr), 0, 0,
+		VHU_RING_STATE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_VRING_BASE] = { "SET_VRING_BASE",
+		vhu_msg_set_vring_base, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
+	[VHU_REQ_GET_VRING_BASE] = { "GET_VRING_BASE",
+		vhu_msg_get_vring_base, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_DATA, true },
+	[VHU_REQ_SET_VRING_KICK] = { "SET_VRING_KICK",
+		vhu_msg_set_vring_kick, U64, 0, 1, VHU_RING_FILE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_VRING_CALL] = { "SET_VRING_CALL",
+		vhu_msg_set_vring_call, U64, 0, 1, VHU_RING_FILE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_VRING_ERR] = { "SET_VRING_ERR",
+		vhu_msg_set_vring_err, U64, 0, 1, VHU_RING_FILE, VHU_REPLY_ACK, true },
+	[VHU_REQ_GET_QUEUE_NUM] = { "GET_QUEUE_NUM",
+		vhu_msg_get_queue_num, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
+	[VHU_REQ_SET_VRING_ENABLE] = { "SET_VRING_ENABLE",
+		vhu_msg_set_vring_enable, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SEND_RARP] = { "SEND_RARP",
+		vhu_msg_send_rarp, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_NET_SET_MTU] = { "NET_SET_MTU",
+		vhu_msg_net_set_mtu, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_VRING_KICK] = { "VRING_KICK",
+		vhu_msg_vring_kick, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
+	[VHU_REQ_SET_STATUS] = { "SET_STATUS",
+		vhu_msg_set_status, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
+	[VHU_REQ_GET_STATUS] = { "GET_STATUS",
+		vhu_msg_get_status, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, true },
+};
+
+const char *
+vhu_msg_name(uint32_t request)
+{
+	if (request < VHU_REQ_MAX && vhu_msg_rules[request].name != NULL)
+		return vhu_msg_rules[request].name;
+	return "unknown";
+}
+
+/* Every check a message must pass before its handler runs.
+ * @return 0, or a negative errno with the reason logged. */
+static int
+vhu_msg_validate(struct vhu_device *dev, const struct vhu_msg_rule *rule,
+		struct vhu_msg *msg)
+{
+	const char *name = rule->name;
+	uint32_t size = msg->hdr.size;
+
+	if ((msg->hdr.flags & VHU_WIRE_VERSION_MASK) != VHU_WIRE_VERSION) {
+		VHU_DEV_LOG(ERR, dev, "%s: unsupported protocol version %u",
+			    name, msg->hdr.flags & VHU_WIRE_VERSION_MASK);
+		return -EPROTO;
+	}
+	if (rule->size == VHU_SIZE_MEM_TABLE) {
+		uint32_t n;
+
+		if (size < 8) {
+			VHU_DEV_LOG(ERR, dev, "%s: payload of %u bytes is too short",
+				    name, size);
+			return -EINVAL;
+		}
+		n = msg->payload.mem.nregions;
+		if (n > VHU_WIRE_MAX_TABLE_REGIONS) {
+			VHU_DEV_LOG(ERR, dev, "%s: %u regions, at most %u",
+				    name, n, VHU_WIRE_MAX_TABLE_REGIONS);
+			return -EINVAL;
+		}
+		if (size != 8 + n * sizeof(struct vhu_wire_mem_region)) {
+			VHU_DEV_LOG(ERR, dev, "%s: payload of %u bytes for %u regions",
+				    name, size, n);
+			return -EINVAL;
+		}
+		if (msg->fds_truncated || msg->nfds != n) {
+			VHU_DEV_LOG(ERR, dev, "%s: %u regions but %u fds", name, n,
+				    msg->fds_truncated ? msg->nfds + 1 : msg->nfds);
+			return -EINVAL;
+		}
+	} else if (size != rule->size) {
+		VHU_DEV_LOG(ERR, dev, "%s: payload of %u bytes, expected %u",
+			    name, size, rule->size);
+		return -EINVAL;
+	}
+	if (msg->fds_truncated || msg->nfds < rule->fds_min ||
+	    msg->nfds > rule->fds_max) {
+		VHU_DEV_LOG(ERR, dev, "%s: %s%u fds attached, expected %u..%u",
+			    name, msg->fds_truncated ? "more than " : "",
+			    msg->nfds, rule->fds_min, rule->fds_max);
+		return -EINVAL;
+	}
+	if (rule->needs_owner && !dev->owner) {
+		VHU_DEV_LOG(ERR, dev, "%s before SET_OWNER", name);
+		return -EPERM;
+	}
+
+	switch (rule->ring_field) {
+	case VHU_RING_NONE:
+		break;
+	case VHU_RING_STATE:
+		/* Compare the full 32 bits: truncating first would accept
+		 * index 0x10000 as ring 0 (CVE-2020-10723). */
+		if (msg->payload.state.index >= dev->nr_rings) {
+			VHU_DEV_LOG(ERR, dev, "%s: ring index %u out of range "
+				    "(%u rings)", name, msg->payload.state.index,
+				    dev->nr_rings);
+			return -ERANGE;
+		}
+		msg->ring = (uint16_t)msg->payload.state.index;
+		break;
+	case VHU_RING_FILE: {
+		uint64_t v = msg->payload.u64;
+		bool nofd = (v & VHU_WIRE_VRING_NOFD) != 0;
+
+		if (v & ~(uint64_t)(VHU_WIRE_VRING_IDX_MASK | VHU_WIRE_VRING_NOFD)) {
+			VHU_DEV_LOG(ERR, dev, "%s: reserved bits set in 0x%" PRIx64,
+				    name, v);
+			return -EINVAL;
+		}
+		if ((v & VHU_WIRE_VRING_IDX_MASK) >= dev->nr_rings) {
+			VHU_DEV_LOG(ERR, dev, "%s: ring index %u out of range "
+				    "(%u rings)", name,
+				    (unsigned int)(v & VHU_WIRE_VRING_IDX_MASK),
+				    dev->nr_rings);
+			return -ERANGE;
+		}
+		if (nofd != (msg->nfds == 0)) {
+			VHU_DEV_LOG(ERR, dev, "%s: no-fd flag %d but %u fds",
+				    name, nofd, msg->nfds);
+			return -EINVAL;
+		}
+		msg->ring = (uint16_t)(v & VHU_WIRE_VRING_IDX_MASK);
+		break;
+	}
+	}
+	return 0;
+}
+
+int
+vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
+{
+	uint32_t req = msg->hdr.request;
+	const struct vhu_msg_rule *rule = NULL;
+	struct vhu_reply reply = { .size = 0 };
+	bool want_ack;
+	int ret;
+
+	dev->stats.messages++;
+	if (req < VHU_REQ_MAX && vhu_msg_rules[req].handler != NULL)
+		rule = &vhu_msg_rules[req];
+
+	want_ack = (msg->hdr.flags & VHU_WIRE_F_NEED_REPLY) &&
+		vhu_dev_has_protocol_feature(dev, VHU_PROTO_F_REPLY_ACK);
+
+	if (rule == NULL) {
+		VHU_DEV_LOG(ERR, dev, "unknown or unsupported request %u "
+			    "(%u bytes, %u fds)", req, msg->hdr.size, msg->nfds);
+		ret = -EOPNOTSUPP;
+		goto done;
+	}
+	VHU_DEV_LOG(DEBUG, dev, "%s (%u bytes, %u fds)", rule->name,
+		    msg->hdr.size, msg->nfds);
+
+	ret = vhu_msg_validate(dev, rule, msg);
+	if (ret == 0)
+		ret = rule->handler(dev, msg, &reply);
+
+	if (rule->reply == VHU_REPLY_DATA) {
+		if (ret != 0) {
+			/* The front-end waits for data we cannot give. */
+			VHU_DEV_LOG(ERR, dev, "%s failed (%s): closing the "
+				    "connection", rule->name, strerror(-ret));
+			dev->stats.messages_failed++;
+			vhu_msg_drop_fds(msg);
+			return VHU_MSG_FATAL;
+		}
+		if (vhu_conn_send(dev, req, &reply.payload, reply.size) != 0) {
+			vhu_msg_drop_fds(msg);
+			return VHU_MSG_FATAL;
+		}
+		vhu_msg_drop_fds(msg);
+		return 0;
+	}
+
+done:
+	vhu_msg_drop_fds(msg);
+	if (ret == VHU_MSG_FATAL) {
+		dev->stats.messages_failed++;
+		return VHU_MSG_FATAL;
+	}
+	if (ret != 0)
+		dev->stats.messages_failed++;
+	if (want_ack) {
+		/* The handler's real result: 0 on success, else the errno. */
+		uint64_t ack = ret == 0 ? 0 : (uint64_t)-ret;
+
+		if (vhu_conn_send(dev, req, &ack, sizeof(ack)) != 0)
+			return VHU_MSG_FATAL;
+	}
+	return 0;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Handlers of memory requests: the memory table and the dirty-page log.
+ * A new table is built and validated on the side (vhu_mem.c); only a
+ * valid one replaces the old (vhu_dev_set_mem). */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "vhu_log.h"
+#include "vhu_msg.h"
+#include "vhu_sync.h"
+#include "vhu_vring.h"
+
+int
+vhu_msg_set_mem_table(struct vhu_device *dev, struct vhu_msg *msg,
+		struct vhu_reply *reply)
+{
+	struct vhu_mem_table *mem;
+	int ret;
+
+	RTE_SET_USED(reply);
+	ret = vhu_mem_table_from_message(msg->payload.mem.regions,
+			msg->payload.mem.nregions, msg->fds,
+			dev->mem_generation + 1, &mem);
+	if (ret != 0)
+		return ret;
+	return vhu_dev_set_mem(dev, mem);
+}
+
+int
+vhu_msg_add_mem_reg(struct vhu_device *dev, struct vhu_msg *msg,
+		struct vhu_reply *reply)
+{
+	struct vhu_mem_table *mem;
+	int ret;
+
+	RTE_SET_USED(reply);
+	ret = vhu_mem_table_add(dev->mem, &msg->payload.region.region,
+			msg->fds[0], VHU_MEM_MAX_REGIONS, &mem);
+	if (ret != 0)
+		return ret;
+	return vhu_dev_set_mem(dev, mem);
+}
+
+int
+vhu_msg_rem_mem_reg(struct vhu_device *dev, struct vhu_msg *msg,
+		struct vhu_reply *reply)
+{
+	struct vhu_mem_table *mem;
+	int ret;
+
+	RTE_SET_USED(reply);
+	if (dev->mem == NULL) {
+		VHU_DEV_LOG(ERR, dev, "REM_MEM_REG with no memory table");
+		return -ENOENT;
+	}
+	ret = vhu_mem_table_remove(dev->mem, &msg->payload.region.region, &mem);
+	if (ret != 0)
+		return ret; /* logged by vhu_mem */
+	return vhu_dev_set_mem(dev, mem);
+}
+
+int
+vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
+		struct vhu_reply *reply)
+{
+	uint64_t size = msg->payload.log.mmap_size;
+	uint64_t offset = msg->payload.log.mmap_offset;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t aligned, len;
+	struct stat st;
+	void *addr, *old_addr;
+	size_t old_len;
+	uint16_t i;
+	int ret;
+
+	if (size == 0 || offset > UINT64_MAX - size) {
+		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: bad size 0x%" PRIx64
+			    " / offset 0x%" PRIx64, size, offset);
+		return -EINVAL;
+	}
+	if (fstat(msg->fds[0], &st) != 0) {
+		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: fstat: %s", strerror(errno));
+		return -errno;
+	}
+	if ((uint64_t)st.st_size < offset + size) {
+		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: 0x%" PRIx64 "+0x%" PRIx64
+			    " beyond the end of its fd (0x%" PRIx64 ")", offset,
+			    size, (uint64_t)st.st_size);
+		return -EINVAL;
+	}
+	aligned = offset & ~((uint64_t)page - 1);
+	len = size + (offset - aligned);
+	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    msg->fds[0], (off_t)aligned);
+	if (addr == MAP_FAILED) {
+		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: mmap: %s", strerror(errno));
+		return -errno;
+	}
+
+	/* Swap under pause: bursts may be logging into the old log. */
+	ret = vhu_dev_pause_rings(dev);
+	if (ret != 0) {
+		vhu_dev_publish_rings(dev);
+		munmap(addr, len);
+		return ret;
+	}
+	old_addr = dev->log_map_addr;
+	old_len = dev->log_map_len;
+	dev->log_map_addr = addr;
+	dev->log_map_len = len;
+	dev->log_base = (uint8_t *)addr + (offset - aligned);
+	dev->log_size = size;
+	for (i = 0; i < dev->nr_rings; i++) {
+		dev->rings[i].log_base = dev->log_base;
+		dev->rings[i].log_size = dev->log_size;
+	}
+	vhu_dev_publish_rings(dev);
+	if (old_addr != NULL)
+		munmap(old_addr, old_len);
+	VHU_DEV_LOG(INFO, dev, "dirty log of %" PRIu64 " bytes", size);
+
+	/* With LOG_SHMFD the front-end waits for an empty reply. */
+	reply->size = 0;
+	return 0;
+}
+
+int
+vhu_msg_set_log_fd(struct vhu_device *dev, struct vhu_msg *msg,
+		struct vhu_reply *reply)
+{
+	RTE_SET_USED(reply);
+	if (dev->log_fd >= 0)
+		close(dev->log_fd);
+	dev->log_fd = msg->fds[0];
+	msg->fds[0] = -1;
+	return 0;
+}

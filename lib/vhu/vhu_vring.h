@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The ring state machine of the seed: two stored states (started,
+ * enabled) and one derived view for the datapath (enum vhu_dp_mode).
+ *
+ * Every function here is called by the control thread only.
+ *
+ * Changing what a running ring's bursts read (addresses, memory table,
+ * call fd, features) always goes pause → quiesce → change → publish:
+ * vhu_vring_pause() makes bursts return at once without touching the
+ * ring, vhu_sync_quiesce() waits for bursts already inside, and
+ * vhu_vring_publish() recomputes and releases the derived view.
+ */
+#ifndef VHU_VRING_H
+#define VHU_VRING_H
+
+#include "vhu_dev.h"
+
+/* Quiesce timeout for control-plane changes. */
+#define VHU_QUIESCE_TIMEOUT_MS 1000
+
+/* Initialise a ring: stopped, disabled, no settings, no fds. */
+void vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev,
+		uint16_t index);
+
+/* The one place the datapath view is derived from the stored states. */
+enum vhu_dp_mode vhu_vring_derive_mode(const struct vhu_vring *vr);
+
+/* Make bursts leave the ring alone (until vhu_vring_publish()). */
+void vhu_vring_pause(struct vhu_vring *vr);
+
+/* Recompute the derived view and release it to bursts. */
+void vhu_vring_publish(struct vhu_vring *vr);
+
+/*
+ * Check that a ring of num descriptors at the front-end addresses in
+ * addr lies in mapped memory with the alignment the spec requires, and
+ * return our pointers. Nothing is changed.
+ * @return 0; -EINVAL (logged) otherwise.
+ */
+int vhu_vring_translate(const struct vhu_device *dev, uint16_t index,
+		const struct vhu_mem_table *mem, uint16_t num,
+		const struct vhu_wire_vring_addr *addr,
+		struct vring_desc **desc, struct vring_avail **avail,
+		struct vring_used **used);
+
+/*
+ * SET_VRING_KICK on a stopped ring: check its settings translate under
+ * the device's memory table, then start it at its base (resuming the
+ * requests already available). A started ring stays as it is.
+ * @return 0; -EINVAL (logged, nothing changed) if the ring has no size,
+ *   no addresses, the device no memory, or they do not translate.
+ */
+int vhu_vring_start(struct vhu_vring *vr);
+
+/*
+ * GET_VRING_BASE: stop the ring and wait until no burst can touch it;
+ * its base becomes the next avail index to process.
+ * @return 0; -ETIMEDOUT if a burst did not end in time (the ring is
+ *   stopped for new bursts but one may still run).
+ */
+int vhu_vring_stop(struct vhu_vring *vr);
+
+/* SET_VRING_ENABLE (and SET_FEATURES without protocol features). */
+void vhu_vring_set_enabled(struct vhu_vring *vr, bool enabled);
+
+/*
+ * Re-translate a ring's addresses under a new memory table and install
+ * the pointers. The ring must be paused and quiesced (or stopped).
+ * @return 0; -EINVAL if a started ring's addresses do not translate.
+ */
+int vhu_vring_remap(struct vhu_vring *vr, const struct vhu_mem_table *mem);
+
+/* Forget a ring's settings and close its fds (ring stopped, quiesced). */
+void vhu_vring_reset(struct vhu_vring *vr);
+
+/* The ring's state as the public API shows it. */
+struct vhu_ring_state vhu_vring_state(const struct vhu_vring *vr);
+
+#endif /* VHU_VRING_H */
