@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vhu_fe: a vhost-user FRONT-END for tests, playing the part QEMU or DPDK's
+ * virtio-user play: it owns guest memory (memfd), talks vhost-user over a
+ * unix socket and drives split virtqueues from the guest (driver) side.
+ * Every unit test of lib/vhu drives the back-end through it, and it also
+ * drives DPDK's own back-end (net_vhost) end to end.
+ *
+ * Layers, each usable on its own:
+ *   guest memory  vhu_fe_mem_*    memfd regions, bump allocator, GPA <-> pointer
+ *   socket        vhu_fe_sock_*   connect / listen / accept with timeouts
+ *   messages      vhu_fe_msg_*    one vhost-user message with SCM_RIGHTS fds
+ *   virtqueue     vhu_fe_vring_*  split ring, driver side, plus raw access
+ *   device        vhu_fe_*        negotiation, ring control, net TX / RX
+ *
+ * Conventions
+ * - Functions returning int return 0 (or a count) on success and a
+ *   negative errno on failure: -ETIMEDOUT (no answer within the timeout),
+ *   -ECONNRESET / -EPIPE (peer closed), -EPROTO (the peer broke the
+ *   protocol: bad reply, bad used ring entry), -EREMOTEIO (the back-end
+ *   answered a REPLY_ACK with a non-zero value), -EINVAL (bad argument),
+ *   -ENOSPC (ring full), -ENOMEM, or what the failing syscall set.
+ *   Every failure is also logged on stderr, prefixed "vhu_fe: ".
+ * - Nothing blocks forever: every socket wait uses poll() with a timeout.
+ *   SIGPIPE is never raised (MSG_NOSIGNAL).
+ * - Threads: every object (vhu_fe, vhu_fe_mem, vhu_fe_vring) is
+ *   single-threaded: call its functions from one thread at a time.
+ *   Distinct objects are independent.
+ * - Byte order: virtio structures are written in host order; the library
+ *   refuses to build on big-endian hosts (VERSION_1 is little-endian).
+ */
+#ifndef VHU_FE_H
+#define VHU_FE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "vhu_wire.h"
+
+/* ------------------------------------------------------------------ */
+/* Guest memory                                                        */
+/* ------------------------------------------------------------------ */
+
+#define VHU_FE_MAX_REGIONS VHU_WIRE_MAX_TABLE_REGIONS
+#define VHU_FE_BAD_GPA UINT64_MAX
+
+struct vhu_fe_mem;
+
+struct vhu_fe_mem_config {
+	unsigned int nregions;      /* 1..VHU_FE_MAX_REGIONS */
+	/* Bytes per region, multiple of the page size (huge page size with
+	 * hugetlb). vhu_fe_create() replaces 0 by what its rings need. */
+	uint64_t region_size[VHU_FE_MAX_REGIONS];
+	uint64_t gpa_base;          /* guest-physical address of region 0 */
+	uint64_t gpa_gap;           /* unmapped GPA bytes between regions */
+	bool hugetlb;               /* memfd with MFD_HUGETLB */
+	/* All regions in one memfd, each at its own non-zero mmap_offset (a
+	 * page of padding before each), instead of one memfd per region
+	 * with mmap_offset 0. */
+	bool share_fd;
+};
+
+/* One region as the back-end sees it (SET_MEM_TABLE / ADD_MEM_REG). */
+struct vhu_fe_region {
+	int fd;                 /* owned by the vhu_fe_mem object */
+	uint64_t gpa;           /* guest_phys_addr */
+	uint64_t size;          /* memory_size */
+	uint64_t mmap_offset;   /* where the region starts inside fd */
+	void *hva;              /* the front-end's own mapping = userspace_addr */
+};
+
+/* Defaults: 1 region of 0 bytes (auto), gpa_base 0, gpa_gap 64 MiB. */
+void vhu_fe_mem_config_default(struct vhu_fe_mem_config *cfg);
+
+/* Create and map guest memory. Returns 0 and *out, or negative errno
+ * (-EINVAL bad config; -ENOMEM / -ENOSYS hugetlb unavailable: no fallback,
+ * the message says so). */
+int vhu_fe_mem_create(const struct vhu_fe_mem_config *cfg,
+		      struct vhu_fe_mem **out);
+
+/* Unmap every region and close every fd. NULL is ignored. */
+void vhu_fe_mem_destroy(struct vhu_fe_mem *mem);
+
+unsigned int vhu_fe_mem_nregions(const struct vhu_fe_mem *mem);
+
+/* Region i (0-based), or NULL when i is out of range. */
+const struct vhu_fe_region *vhu_fe_mem_region(const struct vhu_fe_mem *mem,
+					      unsigned int i);
+
+/* Page size the regions are built from (4 KiB, or the huge page size). */
+uint64_t vhu_fe_mem_page_size(const struct vhu_fe_mem *mem);
+
+/* Bump allocator. Allocations rotate over the regions (the next one
+ * starts in the region after the previous one's), so consecutive objects
+ * land in different regions. align must be a power of two. Returns the
+ * front-end pointer, zero-filled, or NULL (logged) when no region has room.
+ * Memory is returned only by vhu_fe_mem_destroy(). */
+void *vhu_fe_mem_alloc(struct vhu_fe_mem *mem, size_t size, size_t align);
+
+/* The same, in region `region` only. */
+void *vhu_fe_mem_alloc_in(struct vhu_fe_mem *mem, unsigned int region,
+			  size_t size, size_t align);
+
+/* Bytes still free in region `region` (0 when out of range). */
+uint64_t vhu_fe_mem_free_bytes(const struct vhu_fe_mem *mem,
+			       unsigned int region);
+
+/* GPA of front-end pointer p when [p, p+len) lies inside one region,
+ * else VHU_FE_BAD_GPA. */
+uint64_t vhu_fe_mem_to_gpa(const struct vhu_fe_mem *mem, const void *p,
+			   size_t len);
+
+/* Front-end pointer for [gpa, gpa+len) when it lies inside one region,
+ * else NULL. */
+void *vhu_fe_mem_from_gpa(const struct vhu_fe_mem *mem, uint64_t gpa,
+			  size_t len);
+
+/* The wire form of a region (userspace_addr = hva). */
+void vhu_fe_region_to_wire(const struct vhu_fe_region *r,
+			   struct vhu_wire_mem_region *w);
+
+/* ------------------------------------------------------------------ */
+/* Socket                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Connect to a back-end listening on `path`, retrying while the socket
+ * does not exist yet or refuses, until timeout_ms. Returns the connected
+ * non-blocking socket fd or negative errno (-ETIMEDOUT, -ENAMETOOLONG). */
+int vhu_fe_sock_connect(const char *path, int timeout_ms);
+
+/* Listen on `path` (a stale socket file there is removed first). Returns
+ * the listening fd or negative errno. */
+int vhu_fe_sock_listen(const char *path);
+
+/* Accept one connection within timeout_ms. Returns the connected
+ * non-blocking socket fd or negative errno (-ETIMEDOUT). */
+int vhu_fe_sock_accept(int listen_fd, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+#define VHU_FE_MSG_MAX_PAYLOAD 4096u
+/* Most fds one send may carry (more than a valid message, for tests). */
+#define VHU_FE_MSG_MAX_SEND_FDS 32u
+
+/* One received message. */
+struct vhu_fe_msg {
+	struct vhu_wire_header hdr;
+	uint8_t payload[VHU_FE_MSG_MAX_PAYLOAD];
+	uint32_t len;                  /* payload bytes stored */
+	int fds[VHU_WIRE_MAX_FDS];     /* received fds, owned by the caller */
+	unsigned int nfds;
+};
+
+/* Send `len` (> 0) bytes exactly as given (header and payload,
+ * well-formed or not) with nfds (0..VHU_FE_MSG_MAX_SEND_FDS) fds as
+ * SCM_RIGHTS on the first byte. Returns 0 or negative errno (-EPIPE / -ECONNRESET peer closed,
+ * -ETIMEDOUT socket full). The fds stay owned by the caller. */
+int vhu_fe_msg_send_bytes(int sock, const void *bytes, size_t len,
+			  const int *fds, unsigned int nfds, int timeout_ms);
+
+/* Build header {request, flags, size} + payload (size <=
+ * VHU_FE_MSG_MAX_PAYLOAD) and send it. */
+int vhu_fe_msg_send(int sock, uint32_t request, uint32_t flags,
+		    const void *payload, uint32_t size,
+		    const int *fds, unsigned int nfds, int timeout_ms);
+
+/* Receive one message: the 12-byte header, then hdr.size payload bytes,
+ * with any fds. Returns 0, or -ETIMEDOUT (nothing, or not all of it, within
+ * timeout_ms), -ECONNRESET (peer closed; also mid-message), -EMSGSIZE
+ * (hdr.size > VHU_FE_MSG_MAX_PAYLOAD: the payload was read and dropped,
+ * len = 0, so the stream stays in step). Surplus fds beyond
+ * VHU_WIRE_MAX_FDS are closed. On error no fd is left open. */
+int vhu_fe_msg_recv(int sock, struct vhu_fe_msg *msg, int timeout_ms);
+
+/* Close msg's fds (nfds becomes 0). */
+void vhu_fe_msg_close_fds(struct vhu_fe_msg *msg);
+
+/* Human-readable request name ("SET_MEM_TABLE"), "UNKNOWN" otherwise. */
+const char *vhu_fe_req_name(uint32_t request);
+
+/* ------------------------------------------------------------------ */
+/* Split virtqueue, driver side                                        */
+/* ------------------------------------------------------------------ */
+
+#define VHU_FE_MAX_QUEUE_SIZE 32768u
+#define VHU_FE_MAX_SEGS 16u        /* longest chain / indirect table */
+
+struct vhu_fe_vring;
+
+/* One buffer of a chain, in guest-physical terms. */
+struct vhu_fe_seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;    /* device-writable (VRING_DESC_F_WRITE) */
+};
+
+/* Raw view of a ring for hostile tests: write anything through these
+ * pointers. avail_idx is the next index the driver will publish,
+ * last_used the next used entry it will read. */
+struct vhu_fe_vring_raw {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	uint16_t num;
+	uint16_t avail_idx;
+	uint16_t last_used;
+};
+
+/* Allocate a ring of `num` entries (power of two, 1..32768) in guest
+ * memory: descriptor table, avail ring (with used_event) and used ring
+ * (with avail_event), plus, when with_indirect, one indirect table of
+ * VHU_FE_MAX_SEGS descriptors per entry. Returns 0 and *out, or negative
+ * errno (-EINVAL, -ENOMEM when guest memory is too small). */
+int vhu_fe_vring_create(struct vhu_fe_mem *mem, unsigned int num,
+			bool with_indirect, struct vhu_fe_vring **out);
+
+/* Free the host-side state (guest memory stays allocated). NULL ignored. */
+void vhu_fe_vring_destroy(struct vhu_fe_vring *vr);
+
+/* Forget everything in flight, zero the ring memory, indices back to 0
+ * (a guest driver re-initialising the queue). */
+void vhu_fe_vring_reset(struct vhu_fe_vring *vr);
+
+/* Put one chain of nsegs (1..VHU_FE_MAX_SEGS) buffers on the avail ring,
+ * not yet visible: call vhu_fe_vring_publish(). With `indirect`, one ring
+ * descriptor points at the entry's indirect table holding the chain
+ * (needs with_indirect). Returns the head descriptor index (>= 0), or
+ * -ENOSPC (not enough free descriptors), -EINVAL. */
+int vhu_fe_vring_add(struct vhu_fe_vring *vr, const struct vhu_fe_seg *segs,
+		     unsigned int nsegs, bool indirect);
+
+/* Make every added chain visible: release-store avail->idx. Returns true
+ * when the device asked to be notified (VRING_USED_F_NO_NOTIFY clear,
+ * read after a full fence) and something was published. */
+bool vhu_fe_vring_publish(struct vhu_fe_vring *vr);
+
+/* Used entries waiting (acquire-load of used->idx), or -EPROTO when the
+ * device claims more than are in flight. */
+int vhu_fe_vring_used_pending(struct vhu_fe_vring *vr);
+
+/* Read the used entry `off` places after the next one without consuming
+ * it. Returns 0, -ENOENT (not there yet) or -EPROTO (id out of range or
+ * not in flight). */
+int vhu_fe_vring_peek_used(struct vhu_fe_vring *vr, unsigned int off,
+			   uint16_t *id, uint32_t *len);
+
+/* Consume the next used entry and free its descriptors. Returns 1 with
+ * id and len set, 0 when none, -EPROTO (see peek). */
+int vhu_fe_vring_get_used(struct vhu_fe_vring *vr, uint16_t *id,
+			  uint32_t *len);
+
+unsigned int vhu_fe_vring_num(const struct vhu_fe_vring *vr);
+unsigned int vhu_fe_vring_num_free(const struct vhu_fe_vring *vr);
+/* Chains added and not yet returned by get_used (raw pushes included). */
+unsigned int vhu_fe_vring_inflight(const struct vhu_fe_vring *vr);
+
+/* Ask for (true) or suppress (false) used-buffer notifications
+ * (VRING_AVAIL_F_NO_INTERRUPT). */
+void vhu_fe_vring_set_interrupts(struct vhu_fe_vring *vr, bool on);
+
+/* Addresses and indices, for raw access. */
+void vhu_fe_vring_get_raw(const struct vhu_fe_vring *vr,
+			  struct vhu_fe_vring_raw *raw);
+
+/* Hostile tests: append `head` to the avail ring as it is (whatever the
+ * descriptor table says) and publish it. The entry counts as in flight
+ * until a used entry with that id comes back (then get_used returns it
+ * and frees nothing). Returns 0, -EINVAL (head >= num) or -EOVERFLOW. */
+int vhu_fe_vring_push_raw(struct vhu_fe_vring *vr, uint16_t head);
+
+/* ------------------------------------------------------------------ */
+/* The front-end device                                                */
+/* ------------------------------------------------------------------ */
+
+#define VHU_FE_MAX_QUEUE_PAIRS 16u
+
+struct vhu_fe;
+
+enum vhu_fe_tx_layout {
+	VHU_FE_TX_ONE,        /* header and frame in one descriptor */
+	VHU_FE_TX_HDR_SPLIT,  /* header descriptor -> frame descriptor */
+	VHU_FE_TX_CHAIN,      /* header descriptor -> frame in `segs` pieces */
+	VHU_FE_TX_INDIRECT,   /* one INDIRECT descriptor -> table as CHAIN */
+};
+
+enum vhu_fe_rx_layout {
+	VHU_FE_RX_ONE,        /* one writable descriptor per buffer */
+	VHU_FE_RX_HDR_SPLIT,  /* header-sized descriptor -> rest of buffer */
+};
+
+struct vhu_fe_config {
+	const char *path;          /* socket path (copied) */
+	bool listen;               /* we listen, the back-end connects (its client mode) */
+	int timeout_ms;            /* every socket wait; default 5000 */
+	unsigned int queue_pairs;  /* 1..VHU_FE_MAX_QUEUE_PAIRS; default 1 */
+	unsigned int queue_size;   /* power of two, 1..32768; default 256 */
+	/* Wanted virtio features; SET_FEATURES sends wanted & offered.
+	 * Default VERSION_1 | MRG_RXBUF | PROTOCOL_FEATURES. */
+	uint64_t features;
+	/* Wanted protocol features; default MQ | REPLY_ACK | RARP | MTU |
+	 * RESET_DEVICE | CONFIGURE_MEM_SLOTS | STATUS. */
+	uint64_t protocol_features;
+	struct vhu_fe_mem_config mem;
+	uint32_t tx_buf_size;      /* per TX entry, header included; default 2048 */
+	uint32_t rx_buf_size;      /* per RX buffer, header included; default 2048 */
+	enum vhu_fe_tx_layout tx_layout;  /* default VHU_FE_TX_ONE */
+	unsigned int tx_segs;      /* frame pieces for CHAIN/INDIRECT; default 4 */
+	enum vhu_fe_rx_layout rx_layout;  /* default VHU_FE_RX_ONE */
+	/* Write the kick eventfd once after SET_VRING_KICK (the ring-states
+	 * RFC: front-ends SHOULD, for back-ends that start on kick).
+	 * Default true. */
+	bool inject_kick;
+	/* Kick after publishing unless the device set NO_NOTIFY. Default true. */
+	bool notify;
+	/* Ask for used-buffer notifications (clear NO_INTERRUPT). Default false. */
+	bool interrupts;
+	/* vhu_fe_setup() fills the RX rings before starting them. Default true. */
+	bool rx_prefill;
+	/* vhu_fe_setup() sends the regions with ADD_MEM_REG (as QEMU does)
+	 * instead of SET_MEM_TABLE when CONFIGURE_MEM_SLOTS was negotiated. */
+	bool mem_add_reg;
+	/* Set NEED_REPLY on every request without an explicit reply even when
+	 * REPLY_ACK was not negotiated. Default false. */
+	bool always_need_reply;
+	/* vhu_fe_setup(): when STATUS is negotiated, set ACKNOWLEDGE|DRIVER,
+	 * then FEATURES_OK, then DRIVER_OK (DPDK's back-end waits for it).
+	 * Default true. */
+	bool set_status;
+};
+
+/* What the device counted. */
+struct vhu_fe_stats {
+	uint64_t tx_packets;       /* posted */
+	uint64_t tx_bytes;         /* frame bytes posted (no header) */
+	uint64_t tx_completed;     /* returned by the back-end */
+	uint64_t rx_packets;       /* delivered to the callback */
+	uint64_t rx_bytes;         /* frame bytes delivered (no header) */
+	uint64_t rx_buffers;       /* used RX entries consumed */
+	/* Packets whose header broke a virtio-net device rule without being
+	 * unusable: num_buffers != 1 without MRG_RXBUF, flags / gso_type
+	 * set without the feature, a merged buffer not filled before the
+	 * next one was used. Logged once. */
+	uint64_t rx_violations;
+};
+
+/* Fill cfg with the defaults listed above (path NULL). */
+void vhu_fe_config_default(struct vhu_fe_config *cfg);
+
+/* Create the device: guest memory (region sizes 0 become what the rings
+ * and buffers need), rings, buffers, kick/call eventfds. Does not touch
+ * the socket. Returns 0 and *out or negative errno. */
+int vhu_fe_create(const struct vhu_fe_config *cfg, struct vhu_fe **out);
+
+/* Close the connection, listening socket (and its file), eventfds; unmap
+ * memory; free everything. NULL ignored. */
+void vhu_fe_destroy(struct vhu_fe *fe);
+
+/* Connect to cfg.path (retrying until timeout_ms), or with cfg.listen
+ * listen there (once; kept for later calls) and accept one back-end.
+ * Returns 0 or negative errno (-EISCONN if already connected). */
+int vhu_fe_connect(struct vhu_fe *fe);
+
+/* Use an already connected socket (e.g. one end of a socketpair); fe owns
+ * it from now on. Returns 0 or -EISCONN / -EINVAL. */
+int vhu_fe_attach(struct vhu_fe *fe, int sock);
+
+/* Close the connection (a front-end that quits or crashes). Negotiated
+ * state is forgotten; ring memory and what is in flight are kept, and a
+ * ring that was running will restart at SET_VRING_BASE = used->idx (what
+ * QEMU does when a back-end went away without GET_VRING_BASE). */
+void vhu_fe_disconnect(struct vhu_fe *fe);
+
+/* The connected socket, or -1. */
+int vhu_fe_sock_fd(const struct vhu_fe *fe);
+
+/* Non-blocking: 1 when the back-end closed the connection (or none is
+ * open), 0 when it is open and nothing unexpected arrived, -EPROTO when
+ * the back-end sent an unsolicited message. */
+int vhu_fe_peer_closed(struct vhu_fe *fe);
+
+/* The whole start-up sequence QEMU / virtio-user send:
+ * SET_OWNER, GET_FEATURES, [GET/SET_PROTOCOL_FEATURES], [GET_QUEUE_NUM],
+ * [SET_STATUS ACK|DRIVER], SET_FEATURES, [SET_STATUS +FEATURES_OK],
+ * SET_MEM_TABLE (or ADD_MEM_REG each), RX prefill, then per ring
+ * (vhu_fe_start_ring), [SET_STATUS +DRIVER_OK]. Returns 0 or the first
+ * error (-EOPNOTSUPP when the back-end lacks something required, e.g.
+ * MQ for queue_pairs > 1 or fewer queues than wanted). */
+int vhu_fe_setup(struct vhu_fe *fe);
+
+/* Start one ring: SET_VRING_NUM, SET_VRING_BASE (the ring's base: 0, or
+ * what the last GET_VRING_BASE returned), SET_VRING_ADDR, SET_VRING_CALL,
+ * SET_VRING_KICK (+ injected kick), and SET_VRING_ENABLE 1 when protocol
+ * features are negotiated. */
+int vhu_fe_start_ring(struct vhu_fe *fe, unsigned int ring);
+
+/* Stop every started ring with GET_VRING_BASE (QEMU's order on quit). */
+int vhu_fe_stop(struct vhu_fe *fe);
+
+/* Re-initialise ring `ring` as a reloading guest driver does: forget what
+ * is in flight, zero its memory, next start sends SET_VRING_BASE 0. Only
+ * while the ring is stopped (-EBUSY otherwise). */
+int vhu_fe_ring_reset(struct vhu_fe *fe, unsigned int ring);
+
+/* Individual requests. Each sets NEED_REPLY and waits for the ack when
+ * REPLY_ACK is negotiated (or always_need_reply) and the request has no
+ * reply of its own; a non-zero ack returns -EREMOTEIO. */
+int vhu_fe_set_owner(struct vhu_fe *fe);
+int vhu_fe_reset_owner(struct vhu_fe *fe);
+int vhu_fe_reset_device(struct vhu_fe *fe);
+int vhu_fe_get_features(struct vhu_fe *fe, uint64_t *features);
+/* Records `features` as negotiated and derives the header length. */
+int vhu_fe_set_features(struct vhu_fe *fe, uint64_t features);
+int vhu_fe_get_protocol_features(struct vhu_fe *fe, uint64_t *pf);
+/* Records `pf` as negotiated. */
+int vhu_fe_set_protocol_features(struct vhu_fe *fe, uint64_t pf);
+int vhu_fe_get_queue_num(struct vhu_fe *fe, uint64_t *queues);
+int vhu_fe_get_max_mem_slots(struct vhu_fe *fe, uint64_t *slots);
+/* SET_MEM_TABLE with the device's own regions. */
+int vhu_fe_set_mem_table(struct vhu_fe *fe);
+/* SET_MEM_TABLE with any n (0..8) regions and their fds. */
+int vhu_fe_set_mem_table_regions(struct vhu_fe *fe,
+				 const struct vhu_fe_region *regions,
+				 unsigned int n);
+int vhu_fe_add_mem_reg(struct vhu_fe *fe, const struct vhu_fe_region *r);
+/* REM_MEM_REG without an fd, as the spec says. */
+int vhu_fe_rem_mem_reg(struct vhu_fe *fe, const struct vhu_fe_region *r);
+int vhu_fe_set_vring_num(struct vhu_fe *fe, unsigned int ring, uint32_t num);
+int vhu_fe_set_vring_base(struct vhu_fe *fe, unsigned int ring, uint32_t base);
+/* SET_VRING_ADDR with the ring's own desc/used/avail (front-end addresses). */
+int vhu_fe_set_vring_addr(struct vhu_fe *fe, unsigned int ring);
+/* SET_VRING_CALL / KICK with the ring's eventfd. KICK marks the ring
+ * started and injects one kick when cfg.inject_kick. */
+int vhu_fe_set_vring_call(struct vhu_fe *fe, unsigned int ring);
+int vhu_fe_set_vring_kick(struct vhu_fe *fe, unsigned int ring);
+int vhu_fe_set_vring_enable(struct vhu_fe *fe, unsigned int ring, bool on);
+/* Stops the ring; *base = the back-end's next avail index; it is also
+ * remembered as the base the next vhu_fe_start_ring() sends. */
+int vhu_fe_get_vring_base(struct vhu_fe *fe, unsigned int ring,
+			  uint32_t *base);
+int vhu_fe_set_status(struct vhu_fe *fe, uint8_t status);
+int vhu_fe_get_status(struct vhu_fe *fe, uint8_t *status);
+int vhu_fe_net_set_mtu(struct vhu_fe *fe, uint16_t mtu);
+int vhu_fe_send_rarp(struct vhu_fe *fe, const uint8_t mac[6]);
+
+/* Any request, well-framed. */
+struct vhu_fe_req {
+	uint32_t request;
+	uint32_t flags;          /* OR'ed into VERSION; e.g. VHU_WIRE_F_NEED_REPLY */
+	const void *payload;
+	uint32_t size;
+	const int *fds;
+	unsigned int nfds;
+	/* Requests with a reply of their own: where to put it and its exact
+	 * expected size. NULL: none expected (an ack is awaited when
+	 * NEED_REPLY ends up set). */
+	void *reply;
+	uint32_t reply_size;
+};
+
+/* Send req, then read its reply or ack. NEED_REPLY is added when the
+ * request has no reply of its own and REPLY_ACK is negotiated or
+ * always_need_reply is set. Returns 0, -EREMOTEIO (non-zero ack, see
+ * vhu_fe_last_ack), -EPROTO (reply for another request, without the REPLY
+ * flag, of the wrong size, or with fds), or a socket error. */
+int vhu_fe_request(struct vhu_fe *fe, const struct vhu_fe_req *req);
+
+/* Value of the last REPLY_ACK received. */
+uint64_t vhu_fe_last_ack(const struct vhu_fe *fe);
+
+/* Hostile tests: send bytes as they are (any header, any size, any fds),
+ * and read back whatever comes (see vhu_fe_msg_recv). */
+int vhu_fe_send_raw(struct vhu_fe *fe, const void *bytes, size_t len,
+		    const int *fds, unsigned int nfds);
+int vhu_fe_recv_raw(struct vhu_fe *fe, struct vhu_fe_msg *msg, int timeout_ms);
+
+/* State. */
+uint64_t vhu_fe_backend_features(const struct vhu_fe *fe);
+uint64_t vhu_fe_features(const struct vhu_fe *fe);   /* negotiated */
+uint64_t vhu_fe_backend_protocol_features(const struct vhu_fe *fe);
+uint64_t vhu_fe_protocol_features(const struct vhu_fe *fe); /* negotiated */
+/* virtio-net header bytes: 12 with VERSION_1 or MRG_RXBUF, else 10. */
+unsigned int vhu_fe_hdr_len(const struct vhu_fe *fe);
+unsigned int vhu_fe_nrings(const struct vhu_fe *fe);
+struct vhu_fe_mem *vhu_fe_get_mem(struct vhu_fe *fe);
+/* Ring `ring` (2q = guest RX, 2q+1 = guest TX), NULL when out of range. */
+struct vhu_fe_vring *vhu_fe_get_vring(struct vhu_fe *fe, unsigned int ring);
+int vhu_fe_kick_fd(const struct vhu_fe *fe, unsigned int ring);
+int vhu_fe_call_fd(const struct vhu_fe *fe, unsigned int ring);
+bool vhu_fe_ring_started(const struct vhu_fe *fe, unsigned int ring);
+void vhu_fe_get_stats(const struct vhu_fe *fe, struct vhu_fe_stats *st);
+
+/* ---- net datapath (queue pair qp) ---- */
+
+/* Per-frame TX options; NULL means the config's layout, zero header. */
+struct vhu_fe_tx_opts {
+	enum vhu_fe_tx_layout layout;
+	unsigned int segs;                   /* 0 = cfg.tx_segs */
+	const struct virtio_net_hdr_v1 *hdr; /* NULL = zero header */
+};
+
+/* Copy one frame (preceded by the header) into the next TX buffer and add
+ * it to guest TX ring 2qp+1; visible after vhu_fe_tx_flush(). Returns 0,
+ * -ENOSPC (ring full: reclaim), -EMSGSIZE (header + frame > tx_buf_size),
+ * -EOPNOTSUPP (INDIRECT without VIRTIO_RING_F_INDIRECT_DESC negotiated),
+ * -EINVAL. */
+int vhu_fe_tx_post(struct vhu_fe *fe, unsigned int qp, const void *frame,
+		   size_t len, const struct vhu_fe_tx_opts *opts);
+
+/* Write the ring's kick eventfd once. 0 or negative errno. */
+int vhu_fe_kick(struct vhu_fe *fe, unsigned int ring);
+
+/* Publish posted frames; kicks when cfg.notify and the device wants it. */
+int vhu_fe_tx_flush(struct vhu_fe *fe, unsigned int qp);
+
+/* Take back completed TX entries. Returns how many, or -EPROTO. */
+int vhu_fe_tx_reclaim(struct vhu_fe *fe, unsigned int qp);
+
+/* TX entries posted and not yet completed. */
+unsigned int vhu_fe_tx_inflight(const struct vhu_fe *fe, unsigned int qp);
+
+/* Post empty buffers on guest RX ring 2qp until it is full and publish.
+ * Returns how many were posted or negative errno. */
+int vhu_fe_rx_fill(struct vhu_fe *fe, unsigned int qp);
+
+/* One received packet: hdr is the virtio-net header as received (a
+ * 10-byte header zero-extended); frame/len the Ethernet frame. Both are
+ * valid during the call only. Return 0 to go on; a non-zero value stops
+ * vhu_fe_rx_poll, which then returns it (use a negative one so it cannot
+ * be mistaken for a packet count). */
+typedef int (*vhu_fe_rx_cb)(void *arg, unsigned int qp,
+			    const struct virtio_net_hdr_v1 *hdr,
+			    const uint8_t *frame, size_t len);
+
+/* Deliver up to `max` received packets (merging MRG_RXBUF buffers; a
+ * packet whose buffers are not all used yet waits for the next call), then
+ * re-post the consumed buffers. Returns packets delivered, the callback's
+ * non-zero value, or -EPROTO (bad used entry, len beyond the buffer or
+ * shorter than the header, num_buffers 0 or larger than the ring). */
+int vhu_fe_rx_poll(struct vhu_fe *fe, unsigned int qp, vhu_fe_rx_cb cb,
+		   void *arg, unsigned int max);
+
+/* ------------------------------------------------------------------ */
+/* Test frames                                                         */
+/* ------------------------------------------------------------------ */
+
+#define VHU_FE_FRAME_MIN 60u      /* Ethernet minimum without FCS */
+#define VHU_FE_FRAME_MAX 65535u
+
+/* Build a verifiable IPv4/UDP test frame of exactly len bytes
+ * (VHU_FE_FRAME_MIN..VHU_FE_FRAME_MAX): dst 02:00:00:00:00:02, src
+ * 02:00:00:00:00:01, ethertype 0x0800, a valid IPv4 header, UDP with
+ * ports 4789->4790, then a payload holding a magic, seq, the length, and a
+ * pattern derived from seq. Returns 0 or -EINVAL. */
+int vhu_fe_frame_build(uint8_t *buf, size_t len, uint64_t seq);
+
+/* 0 when buf is exactly such a frame (*seq set), -EBADMSG otherwise. */
+int vhu_fe_frame_check(const uint8_t *buf, size_t len, uint64_t *seq);
+
+/* Sanity of any Ethernet frame: at least 14 bytes; when IPv4, version 4,
+ * header length >= 20, header checksum right and total length within the
+ * frame. 0 or -EBADMSG. */
+int vhu_fe_frame_check_eth(const uint8_t *buf, size_t len);
+
+#endif /* VHU_FE_H */
