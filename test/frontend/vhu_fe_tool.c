@@ -258,6 +258,15 @@ parse_one(int c, const char *arg, struct opts *o)
 	}
 }
 
+static const char *
+opt_name(int val)
+{
+	for (const struct option *lo = long_opts; lo->name != NULL; lo++)
+		if (lo->val == val)
+			return lo->name;
+	return "?";
+}
+
 /* 0 ok, 1 help printed, 2 usage error. */
 static int
 parse_args(int argc, char **argv, struct opts *o)
@@ -277,8 +286,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		if (c == '?' || !parse_one(c, optarg, o)) {
 			if (c != '?')
 				fprintf(stderr, "vhu-fe: bad value for --%s: %s\n",
-					long_opts[c - O_PATH].name,
-					optarg ? optarg : "");
+					opt_name(c), optarg ? optarg : "");
 			usage(stderr);
 			return 2;
 		}

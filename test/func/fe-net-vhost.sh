@@ -8,7 +8,8 @@
 #  (a) testpmd rxonly: vhu-fe sends exactly N frames (waiting until every
 #      one is used); testpmd's accumulated RX-packets must be N. Run with
 #      MRG_RXBUF on and off, several TX descriptor layouts and guest memory
-#      layouts (regions with GPA gaps, regions sharing one memfd).
+#      layouts (regions with GPA gaps, regions sharing one memfd); once
+#      with vhu-fe listening and net_vhost connecting (client=1).
 #  (b) testpmd txonly: vhu-fe receives until testpmd quits and closes the
 #      socket, verifying every frame; its rx_packets must equal testpmd's
 #      TX-packets, be > 0, and no frame may be bad. Once with RX buffers so
@@ -34,17 +35,20 @@ fe_val() {
 	sed -n "s/^$2=//p" "$1" | tail -n 1
 }
 
-# start_testpmd NAME MODE: stock testpmd with a net_vhost port (server).
+# start_testpmd NAME MODE [DEVARGS]: stock testpmd with a net_vhost port
+# on $VT_DIR/NAME.sock (server unless DEVARGS says client=1).
+# --no-flush-rx: testpmd would otherwise drain, uncounted, whatever the
+# port already holds when forwarding starts.
 start_testpmd() {
-	local name=$1 mode=$2
+	local name=$1 mode=$2 extra=${3:-}
 	# vt_testpmd hands out the --file-prefix inside a command substitution,
 	# so its record of it (for removal at exit) is lost in that subshell:
 	# record the same prefix here.
 	vt_file_prefix "$name" >/dev/null
-	vt_testpmd "$name" 1 --vdev "net_vhost0,iface=$VT_DIR/$name.sock" -- \
-		--forward-mode="$mode" --auto-start
-	vt_wait_file "$VT_DIR/$name.sock" 30 ||
-		vt_fail "$name: net_vhost socket did not appear"
+	vt_testpmd "$name" 1 --vdev "net_vhost0,iface=$VT_DIR/$name.sock$extra" -- \
+		--forward-mode="$mode" --auto-start --no-flush-rx
+	vt_wait_log "$name" "packet forwarding.* - ports=" 30 ||
+		vt_fail "$name: testpmd did not start forwarding"
 }
 
 # case_rxonly NAME VHU_FE_ARGS...: (a)
@@ -53,6 +57,8 @@ case_rxonly() {
 	local out="$VT_DIR/fe-$name.out" rc=0
 	vt_log "--- (a) $name: vhu-fe sends $N frames: $*"
 	start_testpmd "tp-$name" rxonly
+	vt_wait_file "$VT_DIR/tp-$name.sock" 30 ||
+		vt_fail "$name: net_vhost socket did not appear"
 	timeout 120 "$VHU_FE" --path "$VT_DIR/tp-$name.sock" --tx "$N" \
 		--timeout 60 "$@" >"$out" 2>"$VT_DIR/fe-$name.log" || rc=$?
 	cat "$out" >>"$VT_DIR/fe-$name.log"
@@ -65,6 +71,25 @@ case_rxonly() {
 		"$name: testpmd RX-dropped"
 }
 
+# case_rxonly_listen NAME VHU_FE_ARGS...: (a) with vhu-fe listening and
+# net_vhost connecting to it (client=1).
+case_rxonly_listen() {
+	local name=$1; shift
+	local log="$VT_DIR/fe-$name.log" rc=0
+	vt_log "--- (a) $name: vhu-fe listens, sends $N frames: $*"
+	vt_start "fe-$name" "$VHU_FE" --path "$VT_DIR/tp-$name.sock" --listen \
+		--tx "$N" --timeout 60 "$@"
+	vt_wait_file "$VT_DIR/tp-$name.sock" 30 ||
+		vt_fail "$name: vhu-fe did not create its socket"
+	start_testpmd "tp-$name" rxonly ",client=1"
+	vt_wait "fe-$name" 60 || rc=$?
+	[ "$rc" = 0 ] || vt_fail "$name: vhu-fe exited with $rc"
+	vt_assert_eq "$(fe_val "$log" tx_packets)" "$N" "$name: frames used by net_vhost"
+	vt_stop "tp-$name" INT 20
+	vt_assert_eq "$(vt_testpmd_total "tp-$name" RX-packets)" "$N" \
+		"$name: testpmd RX-packets"
+}
+
 # case_txonly NAME MERGED VHU_FE_ARGS...: (b); MERGED=1: RX buffers are
 # too small for any frame, so every packet must have used several.
 case_txonly() {
@@ -72,6 +97,8 @@ case_txonly() {
 	local log="$VT_DIR/fe-$name.log" i sent rc=0 rx bad viol bufs
 	vt_log "--- (b) $name: vhu-fe receives until testpmd quits: $*"
 	start_testpmd "tp-$name" txonly
+	vt_wait_file "$VT_DIR/tp-$name.sock" 30 ||
+		vt_fail "$name: net_vhost socket did not appear"
 	vt_start "fe-$name" "$VHU_FE" --path "$VT_DIR/tp-$name.sock" \
 		--rx-until-close --timeout 90 "$@"
 	# Let traffic flow until testpmd has put a good number of frames in.
@@ -104,6 +131,8 @@ case_rxonly mrg0-chain --mrg-rxbuf 0 --tx-layout chain --tx-segs 4 \
 	--size 60-1514 --regions 4 --shared-fd
 case_rxonly mrg1-indirect --mrg-rxbuf 1 --tx-layout indirect --tx-segs 3 \
 	--size 60-9000 --regions 3 --queue-size 1024 --no-kick-inject
+
+case_rxonly_listen listen-mrg1 --mrg-rxbuf 1 --tx-layout hdr --regions 2
 
 case_txonly rx-mrg1 0 --mrg-rxbuf 1 --regions 2
 case_txonly rx-merged 1 --mrg-rxbuf 1 --rx-buf-size 64 --rx-layout hdr \
