@@ -238,7 +238,9 @@ int vhu_fe_vring_add(struct vhu_fe_vring *vr, const struct vhu_fe_seg *segs,
 
 /* Make every added chain visible: release-store avail->idx. Returns true
  * when the device asked to be notified (VRING_USED_F_NO_NOTIFY clear,
- * read after a full fence) and something was published. */
+ * read after a full fence) and something was published.
+ * EVENT_IDX is not implemented on this side: used_event stays 0 and kicks
+ * follow NO_NOTIFY only (harmless extra kicks if it is negotiated). */
 bool vhu_fe_vring_publish(struct vhu_fe_vring *vr);
 
 /* Used entries waiting (acquire-load of used->idx), or -EPROTO when the

@@ -44,7 +44,6 @@ publish(struct vhu_fe *fe, unsigned int ring)
 	struct vhu_fe_ring_state *rs = &fe->rings[ring];
 	bool wants_kick = vhu_fe_vring_publish(rs->vr);
 
-	rs->pending = 0;
 	if (wants_kick && fe->cfg.notify)
 		return vhu_fe_kick(fe, ring);
 	return 0;
@@ -148,7 +147,6 @@ vhu_fe_tx_post(struct vhu_fe *fe, unsigned int qp, const void *frame,
 	rc = vhu_fe_vring_add(rs->vr, segs, nsegs, indirect);
 	if (rc < 0)
 		return rc;
-	rs->pending++;
 	fe->stats.tx_packets++;
 	fe->stats.tx_bytes += len;
 	return 0;

@@ -30,7 +30,6 @@ struct vhu_fe_ring_state {
 	bool is_tx;           /* odd ring: guest TX */
 	uint32_t buf_size;
 	uint8_t **buf;        /* one guest buffer per descriptor index */
-	uint16_t pending;     /* added, not yet published */
 };
 
 struct vhu_fe {

@@ -143,6 +143,5 @@ vhu_fe_ring_reset(struct vhu_fe *fe, unsigned int ring)
 	}
 	vhu_fe_vring_reset(fe->rings[ring].vr);
 	fe->rings[ring].base = 0;
-	fe->rings[ring].pending = 0;
 	return 0;
 }
