@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vhu bursts: straight into lib/vhu, no copy beyond the lib's own
+ * (guest memory ↔ mbuf), no lock, no atomic. Why no "queuing allowed"
+ * flag is needed: vhu_ethdev.h.
+ */
+#include <rte_mbuf.h>
+
+#include "vhu_ethdev.h"
+
+/* RX: packets the guest sent on its TX ring of this queue pair. */
+uint16_t
+vhu_ethdev_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	const struct vhu_ethdev_rxq *q = rxq;
+	uint16_t n, i;
+
+	n = vhu_dequeue_burst(q->vdev, q->qp, q->mp, pkts, nb_pkts);
+	for (i = 0; i < n; i++)
+		pkts[i]->port = q->port_id;
+	return n;
+}
+
+/*
+ * TX: into the guest's RX ring. lib/vhu returns how many of the first
+ * packets it handled (copied into the guest, or dropped and counted as
+ * too big); it never frees or keeps an mbuf. Those are ours to free, and
+ * the rest stay the application's (ring full), as ethdev's tx_burst says.
+ */
+uint16_t
+vhu_ethdev_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	const struct vhu_ethdev_txq *q = txq;
+	uint16_t n;
+
+	n = vhu_enqueue_burst(q->vdev, q->qp, pkts, nb_pkts);
+	if (n > 0)
+		rte_pktmbuf_free_bulk(pkts, n);
+	return n;
+}
