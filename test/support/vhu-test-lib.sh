@@ -179,8 +179,10 @@ vt_file_prefix() {
 vt_eal_args() {
 	local name=$1 worker=${2:-1} main
 	if [ "$worker" = 1 ]; then main=0; else main=1; fi
+	# The caller records the prefix (vt_file_prefix) in its own shell:
+	# this runs in a command substitution, where a record would be lost.
 	printf '%s ' -l "0-1" --main-lcore "$main" --no-huge -m 512 --no-pci \
-		--file-prefix "$(vt_file_prefix "$name")" --log-level "${VT_DPDK_LOG:-notice}"
+		--file-prefix "${VT_PREFIX}-$name" --log-level "${VT_DPDK_LOG:-notice}"
 }
 
 # vt_testpmd NAME WORKER_CORE EAL_EXTRA... -- APP_ARGS...: start stock
@@ -191,9 +193,50 @@ vt_testpmd() {
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do eal+=("$1"); shift; done
 	[ "${1:-}" = "--" ] && shift
 	app=("$@")
+	vt_file_prefix "$name" >/dev/null
 	# shellcheck disable=SC2046
 	vt_start "$name" dpdk-testpmd $(vt_eal_args "$name" "$worker") "${eal[@]}" -- \
 		--total-num-mbufs 16384 --stats-period 1 "${app[@]}"
+}
+
+# vt_testpmd_i NAME WORKER_CORE EAL_EXTRA... -- APP_ARGS...: start stock
+# dpdk-testpmd interactively (-i), its commands fed by vt_testpmd_cmd
+# through a FIFO this shell keeps open. Without --stats-period, and with
+# --no-flush-rx (testpmd otherwise drops, uncounted, what its RX queues
+# hold when forwarding starts).
+vt_testpmd_i() {
+	local name=$1 worker=$2; shift 2
+	local eal=() app=() fifo="$VT_DIR/$name.in" fd
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do eal+=("$1"); shift; done
+	[ "${1:-}" = "--" ] && shift
+	app=("$@")
+	vt_file_prefix "$name" >/dev/null
+	mkfifo "$fifo" || vt_fail "mkfifo $fifo"
+	exec {fd}<>"$fifo"
+	eval "VT_FIFO_${name//[^A-Za-z0-9_]/_}=$fd"
+	# shellcheck disable=SC2046
+	# Line-buffered: testpmd prints with stdio and a file is not a tty.
+	stdbuf -oL dpdk-testpmd $(vt_eal_args "$name" "$worker") "${eal[@]}" -- \
+		-i --total-num-mbufs 16384 --no-flush-rx "${app[@]}" \
+		<"$fifo" >"$VT_DIR/$name.log" 2>&1 &
+	local pid=$!
+	VT_PIDS+=("$pid")
+	VT_NAMES+=("$name")
+	eval "VT_PID_${name//[^A-Za-z0-9_]/_}=$pid"
+	vt_log "started $name (pid $pid): interactive testpmd ${eal[*]} -- ${app[*]}"
+}
+
+# vt_testpmd_prompt NAME: wait for an interactive testpmd's first prompt
+# (virtio-user with server=1 shows it only once its back-end connected).
+vt_testpmd_prompt() {
+	vt_wait_log "$1" 'testpmd> ' "${2:-30}" || vt_fail "$1: no testpmd prompt"
+}
+
+# vt_testpmd_cmd NAME COMMAND: type a command into an interactive testpmd.
+vt_testpmd_cmd() {
+	local var="VT_FIFO_${1//[^A-Za-z0-9_]/_}"
+	vt_log "$1> $2"
+	printf '%s\n' "$2" >&"${!var}"
 }
 
 # vt_testpmd_total NAME FIELD: a counter (RX-packets, TX-packets,

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Shared fixture for unit tests that drive lib/vhu through the test
+ * front-end in one process: a registered device on a private socket, a
+ * vhu_fe connected to it, a mempool, callback bookkeeping, and fd/mapping
+ * counters for leak checks.
+ */
+#ifndef VHU_TEST_DEV_H
+#define VHU_TEST_DEV_H
+
+#include <dirent.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "vhu.h"
+#include "vhu_fe.h"
+#include "vhu_test.h"
+
+struct vt_events {
+	int ready;
+	int destroyed;
+	int ring_changes;
+	int features_changes;
+};
+
+static inline void
+vt_ev_ready(struct vhu_device *dev, void *ctx)
+{
+	RTE_SET_USED(dev);
+	__atomic_fetch_add(&((struct vt_events *)ctx)->ready, 1, __ATOMIC_SEQ_CST);
+}
+
+static inline void
+vt_ev_destroyed(struct vhu_device *dev, void *ctx)
+{
+	RTE_SET_USED(dev);
+	__atomic_fetch_add(&((struct vt_events *)ctx)->destroyed, 1,
+			   __ATOMIC_SEQ_CST);
+}
+
+static inline void
+vt_ev_ring(struct vhu_device *dev, uint16_t ring, struct vhu_ring_state st,
+		void *ctx)
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(ring);
+	RTE_SET_USED(st);
+	__atomic_fetch_add(&((struct vt_events *)ctx)->ring_changes, 1,
+			   __ATOMIC_SEQ_CST);
+}
+
+static inline void
+vt_ev_features(struct vhu_device *dev, uint64_t f, void *ctx)
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(f);
+	__atomic_fetch_add(&((struct vt_events *)ctx)->features_changes, 1,
+			   __ATOMIC_SEQ_CST);
+}
+
+static const struct vhu_device_ops vt_ops = {
+	.device_ready = vt_ev_ready,
+	.device_destroyed = vt_ev_destroyed,
+	.ring_state_changed = vt_ev_ring,
+	.features_changed = vt_ev_features,
+};
+
+/* Wait up to 5 s for *counter to reach at least want. */
+static inline bool
+vt_wait_count(const int *counter, int want)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (__atomic_load_n(counter, __ATOMIC_SEQ_CST) >= want)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* Wait up to 5 s for a condition evaluated by the caller's expression. */
+#define VT_WAIT(cond) ({ \
+	bool ok_ = false; \
+	for (int w_ = 0; w_ < 5000 && !ok_; w_++) { \
+		ok_ = (cond); \
+		if (!ok_) \
+			usleep(1000); \
+	} \
+	ok_; \
+})
+
+static inline int
+vt_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+/* Mappings of memfd guest memory (the front-end's and the back-end's). */
+static inline int
+vt_count_memfd_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "/memfd:") != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static inline void
+vt_sock_path(char *buf, size_t len, const char *name)
+{
+	static int seq;
+
+	snprintf(buf, len, "/tmp/vhu-ut-%d-%s-%d.sock", (int)getpid(), name,
+		 seq++);
+}
+
+struct vt_dev {
+	char path[108];
+	struct vhu_device *dev;
+	struct vhu_fe *fe;
+	struct vt_events ev;
+};
+
+/* Register + start a server device and create (not connect) a front-end
+ * for it with cfg_tweak applied. */
+static inline int
+vt_dev_open(struct vt_dev *t, const char *name, uint16_t qps,
+		void (*cfg_tweak)(struct vhu_fe_config *))
+{
+	struct vhu_device_config dc = {
+		.max_queue_pairs = qps,
+		.ops = &vt_ops,
+		.numa_socket = -1,
+	};
+	struct vhu_fe_config fc;
+	int ret;
+
+	memset(&t->ev, 0, sizeof(t->ev));
+	vt_sock_path(t->path, sizeof(t->path), name);
+	dc.path = t->path;
+	dc.ctx = &t->ev;
+	ret = vhu_device_register(&dc, &t->dev);
+	if (ret != 0)
+		return ret;
+	ret = vhu_device_start(t->dev);
+	if (ret != 0)
+		return ret;
+	vhu_fe_config_default(&fc);
+	fc.path = t->path;
+	fc.queue_pairs = qps;
+	fc.timeout_ms = 3000;
+	if (cfg_tweak != NULL)
+		cfg_tweak(&fc);
+	return vhu_fe_create(&fc, &t->fe);
+}
+
+/* Open, connect and run the whole start-up sequence. */
+static inline int
+vt_dev_up(struct vt_dev *t, const char *name, uint16_t qps,
+		void (*cfg_tweak)(struct vhu_fe_config *))
+{
+	int ret = vt_dev_open(t, name, qps, cfg_tweak);
+
+	if (ret == 0)
+		ret = vhu_fe_connect(t->fe);
+	if (ret == 0)
+		ret = vhu_fe_setup(t->fe);
+	return ret;
+}
+
+static inline void
+vt_dev_close(struct vt_dev *t)
+{
+	if (t->fe != NULL)
+		vhu_fe_destroy(t->fe);
+	t->fe = NULL;
+	if (t->dev != NULL)
+		vhu_device_unregister(t->dev);
+	t->dev = NULL;
+}
+
+static inline struct rte_mempool *
+vt_pool(void)
+{
+	static struct rte_mempool *mp;
+
+	if (mp == NULL)
+		mp = rte_pktmbuf_pool_create("vt_pool", 8191, 0, 0,
+					     RTE_MBUF_DEFAULT_BUF_SIZE,
+					     SOCKET_ID_ANY);
+	return mp;
+}
+
+/* Post n test frames of len bytes on the front-end's TX ring of qp,
+ * sequence numbers from seq0, and publish them. */
+static inline int
+vt_fe_send(struct vhu_fe *fe, unsigned int qp, unsigned int n, size_t len,
+		uint64_t seq0)
+{
+	uint8_t frame[VHU_FE_FRAME_MAX];
+
+	for (unsigned int i = 0; i < n; i++) {
+		int ret;
+
+		vhu_fe_frame_build(frame, len, seq0 + i);
+		ret = vhu_fe_tx_post(fe, qp, frame, len, NULL);
+		if (ret != 0)
+			return ret;
+	}
+	return vhu_fe_tx_flush(fe, qp);
+}
+
+/* Dequeue until n packets came or 2 s passed; checks each is the test
+ * frame with the next sequence number. @return packets dequeued, or -1
+ * on a corrupt one. */
+static inline int
+vt_be_recv(struct vhu_device *dev, uint16_t qp, unsigned int n,
+		uint64_t *next_seq)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned int got = 0;
+	uint8_t buf[VHU_FE_FRAME_MAX];
+
+	for (int spin = 0; spin < 2000 && got < n; spin++) {
+		uint16_t k = vhu_dequeue_burst(dev, qp, vt_pool(), pkts, 32);
+
+		if (k == 0) {
+			usleep(1000);
+			continue;
+		}
+		for (uint16_t i = 0; i < k; i++) {
+			uint32_t len = rte_pktmbuf_pkt_len(pkts[i]);
+			const uint8_t *p = rte_pktmbuf_read(pkts[i], 0, len, buf);
+			uint64_t seq;
+			bool ok = vhu_fe_frame_check(p, len, &seq) == 0 &&
+				(next_seq == NULL || seq == *next_seq);
+
+			if (next_seq != NULL)
+				(*next_seq)++;
+			rte_pktmbuf_free(pkts[i]);
+			if (!ok) {
+				rte_pktmbuf_free_bulk(pkts + i + 1, k - i - 1);
+				return -1;
+			}
+		}
+		got += k;
+	}
+	return (int)got;
+}
+
+#endif /* VHU_TEST_DEV_H */
