@@ -114,8 +114,13 @@ vhu_ethdev_probe(struct rte_vdev_device *vdev)
 	eth_dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
 
 	ret = vhu_ethdev_device_create(priv, vdev->device.numa_node);
-	if (ret != 0)
+	if (ret != 0) {
+		/* -EEXIST from a probe means "already probed" to the vdev
+		 * bus, which would then skip the error silently. */
+		if (ret == -EEXIST)
+			ret = -EADDRINUSE;
 		goto fail;
+	}
 
 	rte_eth_dev_probing_finish(eth_dev);
 	__atomic_store_n(&priv->events, true, __ATOMIC_RELEASE);
