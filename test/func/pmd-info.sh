@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# What the net_vhu plugin is, and what its devargs accept:
+#  - dpdk-pmdinfo.py lists net_vhu with its devargs;
+#  - NEEDED has librte_bus_vdev and not librte_vhost, and every symbol
+#    resolves through the plugin's own NEEDED list (ldd -r), as it must
+#    when OVS loads it with local scope;
+#  - bad devargs fail the port's probe (EAL goes on without the port, as
+#    it does for any vdev) with a message that names the problem: unknown
+#    key, missing iface, bad queue counts, bad 0|1 values, a key given
+#    twice, a bad MAC, a path too long, two ports on one socket;
+#  - net_vhost's keys without effect for vhu are accepted (and logged), the
+#    mac= devarg sets the port's address, and the eth_vhu alias works.
+#
+# Usage: pmd-info.sh PLUGIN
+set -u
+SUPPORT=${VHU_TEST_SUPPORT:-$(dirname "$0")/../support}
+. "$SUPPORT/vhu-test-lib.sh"
+. "$(dirname "$0")/pmd-lib.sh"
+
+pmd_init pmd-info "${1:-}"
+
+vt_log "--- PMD info"
+command -v dpdk-pmdinfo.py >/dev/null || vt_fail "dpdk-pmdinfo.py not found (package dpdk-dev)"
+dpdk-pmdinfo.py "$PMD_PLUGIN" >"$VT_DIR/pmdinfo.json" 2>"$VT_DIR/pmdinfo.log" ||
+	vt_fail "dpdk-pmdinfo.py failed: $(cat "$VT_DIR/pmdinfo.log")"
+cat "$VT_DIR/pmdinfo.json" >&2
+params=$(/usr/bin/python3 -c '
+import json, sys
+infos = [d for d in json.load(open(sys.argv[1])) if d.get("name") == "net_vhu"]
+print(infos[0].get("params", "") if len(infos) == 1 else "")' "$VT_DIR/pmdinfo.json")
+[ -n "$params" ] || vt_fail "dpdk-pmdinfo.py does not list net_vhu with its parameters"
+for key in iface queues client mac iommu-support postcopy-support tso \
+	linear-buffer ext-buffer legacy-ol-flags; do
+	[[ " $params" == *" $key=<"* ]] || vt_fail "pmdinfo params lack $key: $params"
+done
+vt_log "ok: pmdinfo: net_vhu: $params"
+
+vt_log "--- link dependencies"
+needed=$(readelf -d "$PMD_PLUGIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+vt_log "NEEDED: $(echo $needed)"
+grep -q '^librte_bus_vdev\.so' <<<"$needed" || vt_fail "NEEDED lacks librte_bus_vdev"
+grep -q '^librte_vhost\.so' <<<"$needed" && vt_fail "NEEDED has librte_vhost"
+unresolved=$(ldd -r "$PMD_PLUGIN" 2>&1 | grep 'undefined symbol')
+[ -z "$unresolved" ] || vt_fail "symbols its NEEDED libraries do not provide: $unresolved"
+vt_log "ok: every symbol resolves through the plugin's own NEEDED list"
+
+vt_log "--- bad devargs: the probe must fail, naming the problem"
+long=$VT_DIR/$(printf 'x%.0s' {1..120})
+# bad_args NAME EXPECTED_LOG_REGEX VDEV...: the last VDEV must fail.
+bad_args() {
+	local name=$1 re=$2 rc=0 vdevs=() last
+	shift 2
+	for v in "$@"; do vdevs+=(--vdev "$v"); done
+	last=${!#}
+	last=${last%%,*}
+	vt_file_prefix "$name" >/dev/null
+	# shellcheck disable=SC2046
+	vt_start "$name" env "${PMD_ENV[@]}" dpdk-testpmd $(vt_eal_args "$name" 1) \
+		-d "$PMD_PLUGIN" "${vdevs[@]}" -- --total-num-mbufs 2048 --no-flush-rx
+	# Without -i, testpmd exits at the end of its stdin (/dev/null).
+	vt_wait "$name" 30 || rc=$?
+	pmd_check_log "$name"
+	[ "$rc" = 0 ] || vt_fail "$name: testpmd exited with $rc"
+	grep -q "failed to initialize $last device" "$VT_DIR/$name.log" ||
+		vt_fail "$name: the probe of $last did not fail: $*"
+	grep -qE "$re" "$VT_DIR/$name.log" ||
+		vt_fail "$name: no /$re/ in the log"
+	vt_log "ok: $name: refused: $(grep -m1 -E "$re" "$VT_DIR/$name.log")"
+}
+S=$VT_DIR/s.sock
+bad_args unknown "unknown devarg 'bogus'" "net_vhu0,iface=$S,bogus=1"
+bad_args no-iface "'iface=<socket path>' is required" "net_vhu0,queues=2"
+bad_args queues-0 "queues=0: the number of queue pairs must be 1\.\.128" "net_vhu0,iface=$S,queues=0"
+bad_args queues-129 "queues=129: the number of queue pairs" "net_vhu0,iface=$S,queues=129"
+bad_args queues-abc "queues=2x: the number of queue pairs" "net_vhu0,iface=$S,queues=2x"
+bad_args client-2 "client=2: must be 0 or 1" "net_vhu0,iface=$S,client=2"
+bad_args tso-yes "tso=yes: must be 0 or 1" "net_vhu0,iface=$S,tso=yes"
+bad_args twice "devarg 'iface' given twice" "net_vhu0,iface=$S,iface=$S"
+bad_args mac-mcast "mac=01:00:5e:00:00:01: a unicast" "net_vhu0,iface=$S,mac=01:00:5e:00:00:01"
+bad_args long-path "iface: a unix socket path of 1\.\.107 bytes" "net_vhu0,iface=$long"
+bad_args same-sock "already registered|cannot register" \
+	"net_vhu0,iface=$S" "net_vhu1,iface=$S"
+[ -e "$S" ] && vt_fail "a refused port left its socket file behind"
+touch "$VT_DIR/file"
+bad_args not-socket "path exists and is not a socket" "net_vhu0,iface=$VT_DIR/file"
+
+vt_log "--- accepted devargs"
+pmd_be ok 1 "iface=$S,client=0,queues=1,mac=02:11:22:33:44:55,iommu-support=1,postcopy-support=1,tso=1,linear-buffer=1,ext-buffer=1,legacy-ol-flags=0"
+for key in iommu-support postcopy-support tso linear-buffer ext-buffer; do
+	grep -q "$key=1 has no effect" "$VT_DIR/ok.log" || vt_fail "no notice for $key=1"
+done
+grep -q "legacy-ol-flags" "$VT_DIR/ok.log" && vt_fail "legacy-ol-flags=0 should be silent"
+m=$(pmd_do ok "show port info 0" "Link status")
+pmd_after ok "$m" | grep -q "MAC address: 02:11:22:33:44:55" || vt_fail "mac= not applied"
+pmd_after ok "$m" | grep -q "Driver name: net_vhu" || vt_fail "driver name"
+pmd_after ok "$m" | grep -qE "Max possible RX queues: 1$" || vt_fail "max RX queues from queues="
+pmd_quit ok
+
+pmd_testpmd_i alias 1 "${PMD_ENV[@]}" -- -d "$PMD_PLUGIN" \
+	--vdev "eth_vhu0,iface=$S,queues=3" -- --rxq=3 --txq=3
+pmd_prompt alias
+m=$(pmd_do alias "show port info 0" "Link status")
+pmd_after alias "$m" | grep -q "Driver name: net_vhu" || vt_fail "eth_vhu alias"
+pmd_after alias "$m" | grep -qE "Max possible RX queues: 3$" || vt_fail "max RX queues 3"
+pmd_quit alias
+vt_log "PASS"
+exit 0
