@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <string.h>
-#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/membarrier.h>
@@ -62,7 +62,8 @@ vhu_sync_quiesce(struct vhu_vring *rings, unsigned int n,
 		if ((seq & 1) == 0)
 			continue;
 		/* A burst is in progress: bursts are short, so spin briefly,
-		 * then yield (the lcore may share a core with us). */
+		 * then sleep, giving the core to the lcore should it share
+		 * ours (or be descheduled on a loaded machine). */
 		while (__atomic_load_n(&rings[i].burst_seq,
 				       __ATOMIC_ACQUIRE) == seq) {
 			if (rte_get_timer_cycles() > deadline)
@@ -70,7 +71,8 @@ vhu_sync_quiesce(struct vhu_vring *rings, unsigned int n,
 			if (++spins < 1000)
 				rte_pause();
 			else
-				sched_yield();
+				nanosleep(&(struct timespec){ .tv_nsec = 50000 },
+					  NULL);
 		}
 	}
 	return 0;

@@ -16,8 +16,10 @@
 
 #include "vhu_dev.h"
 
-/* Quiesce timeout for control-plane changes. */
-#define VHU_QUIESCE_TIMEOUT_MS 1000
+/* Quiesce timeout for control-plane changes. A burst takes microseconds;
+ * this only bounds a polling thread that is descheduled (an overloaded
+ * machine) or stopped (a debugger). */
+#define VHU_QUIESCE_TIMEOUT_MS 5000
 
 /* Initialise a ring: stopped, disabled, no settings, no fds. */
 void vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev,
