@@ -366,10 +366,11 @@ static void
 test_disconnect_reconnect(void)
 {
 	struct vt_dev t = { 0 };
-	int fds, maps;
+	long fds;
+	int maps;
 
 	VT_CHECK_EQ(vt_dev_open(&t, "reconn", 1, no_kick_injection), 0);
-	fds = vt_count_fds();
+	fds = vhu_test_count_fds();
 	maps = vt_count_memfd_maps();
 	for (int round = 0; round < 3; round++) {
 		uint64_t seq = 0;
@@ -387,7 +388,7 @@ test_disconnect_reconnect(void)
 		VT_CHECK_EQ(vhu_fe_ring_reset(t.fe, 0), 0);
 		VT_CHECK_EQ(vhu_fe_ring_reset(t.fe, 1), 0);
 	}
-	VT_CHECK(VT_WAIT(vt_count_fds() == fds));
+	VT_CHECK(VT_WAIT(vhu_test_count_fds() == fds));
 	VT_CHECK_EQ(vt_count_memfd_maps(), maps);
 	vt_dev_close(&t);
 }
@@ -486,7 +487,7 @@ test_bad_sizes_fds_requests(void)
 
 	VT_CHECK_EQ(bare_session(&t, "badsize"), 0);
 	VT_CHECK_EQ(vhu_fe_set_owner(t.fe), 0);
-	fds = vt_count_fds();
+	fds = vhu_test_count_fds();
 	/* Wrong payload size. */
 	VT_CHECK(req(t.fe, VHU_REQ_SET_FEATURES, &f, 4, NULL, 0) == -EREMOTEIO);
 	VT_CHECK(req(t.fe, VHU_REQ_SET_VRING_NUM, junk, 12, NULL, 0) == -EREMOTEIO);
@@ -511,7 +512,7 @@ test_bad_sizes_fds_requests(void)
 	f = 1ULL << 63;
 	VT_CHECK(req(t.fe, VHU_REQ_SET_FEATURES, &f, 8, NULL, 0) == -EREMOTEIO);
 	close(efd);
-	VT_CHECK(VT_WAIT(vt_count_fds() == fds));
+	VT_CHECK(VT_WAIT(vhu_test_count_fds() == fds));
 	VT_CHECK_EQ(vhu_device_features(t.dev), 0);
 	/* The connection survived all of it. */
 	f = F(VIRTIO_F_VERSION_1);
@@ -632,7 +633,7 @@ test_bad_mem_tables(void)
 	VT_CHECK_EQ(pipe(pipefd), 0);
 	ro = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	VT_CHECK(ro >= 0);
-	fds = vt_count_fds();
+	fds = vhu_test_count_fds();
 	maps = vt_count_memfd_maps();
 
 	/* Overlapping in guest-physical space. */
@@ -659,7 +660,7 @@ test_bad_mem_tables(void)
 	region_of(fd, 1ULL << 40, sz, hva, 0, &r[0]);
 	VT_CHECK(vhu_fe_set_mem_table_regions(t.fe, r, 1) == -EREMOTEIO);
 
-	VT_CHECK(VT_WAIT(vt_count_fds() == fds));
+	VT_CHECK(VT_WAIT(vhu_test_count_fds() == fds));
 	VT_CHECK_EQ(vt_count_memfd_maps(), maps);
 	/* The old table is still the one in use. */
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 5, 1000, 0), 0);

@@ -34,22 +34,6 @@ VHU_TEST_MAIN_DEFS;
 /* ---- leak accounting ---- */
 
 static long
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	long n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static long
 count_guest_maps(void)
 {
 	char line[512];
@@ -244,7 +228,7 @@ test_msg_roundtrip(void)
 	int sv[2], fds[2];
 	struct vhu_wire_vring_addr a = { 3, 0, 0x1000, 0x2000, 0x3000, 0x4000 };
 	struct vhu_fe_msg msg;
-	long before = count_fds();
+	long before = vhu_test_count_fds();
 
 	VT_CHECK_EQ(pair(sv), 0);
 	fds[0] = memfd_create("t0", MFD_CLOEXEC);
@@ -279,7 +263,7 @@ test_msg_roundtrip(void)
 	VT_CHECK_EQ(vhu_fe_msg_send(sv[1], VHU_REQ_SET_OWNER, VHU_WIRE_VERSION,
 				    NULL, 0, NULL, 0, 1000), -EPIPE);
 	close(sv[1]);
-	VT_CHECK_EQ(count_fds(), before);
+	VT_CHECK_EQ(vhu_test_count_fds(), before);
 }
 
 /* Malformed messages go out byte for byte; the receiver copes. */
@@ -290,7 +274,7 @@ test_msg_malformed(void)
 	struct vhu_fe_msg msg;
 	uint8_t bytes[64] = { 0 };
 	struct vhu_wire_header h = { VHU_REQ_SET_FEATURES, VHU_WIRE_VERSION, 100 };
-	long before = count_fds();
+	long before = vhu_test_count_fds();
 
 	VT_CHECK_EQ(pair(sv), 0);
 	/* Header claims 100 payload bytes, only 10 follow: truncated. */
@@ -339,7 +323,7 @@ test_msg_malformed(void)
 		close(fds[i]);
 	close(sv[0]);
 	close(sv[1]);
-	VT_CHECK_EQ(count_fds(), before);
+	VT_CHECK_EQ(vhu_test_count_fds(), before);
 }
 
 /* ---- negotiation against a scripted peer ---- */
@@ -468,7 +452,7 @@ test_setup_sequence(void)
 	struct vhu_fe_msg m;
 	uint64_t v;
 	int sv[2];
-	long fds_before = count_fds(), maps_before = count_guest_maps();
+	long fds_before = vhu_test_count_fds(), maps_before = count_guest_maps();
 
 	fe_cfg(&c);
 	VT_CHECK_EQ(vhu_fe_create(&c, &fe), 0);
@@ -578,7 +562,7 @@ test_setup_sequence(void)
 
 	close(sv[1]);
 	vhu_fe_destroy(fe);
-	VT_CHECK_EQ(count_fds(), fds_before);
+	VT_CHECK_EQ(vhu_test_count_fds(), fds_before);
 	VT_CHECK_EQ(count_guest_maps(), maps_before);
 }
 
@@ -1121,7 +1105,7 @@ test_frames(void)
 static void
 test_no_leaks(void)
 {
-	long fds = count_fds(), maps = count_guest_maps();
+	long fds = vhu_test_count_fds(), maps = count_guest_maps();
 	struct vhu_fe_config c;
 	struct vhu_fe *fe;
 
@@ -1146,7 +1130,7 @@ test_no_leaks(void)
 	c.tx_layout = VHU_FE_TX_INDIRECT;
 	c.features &= ~(1ull << VIRTIO_RING_F_INDIRECT_DESC);
 	VT_CHECK_EQ(vhu_fe_create(&c, &fe), -EINVAL);
-	VT_CHECK_EQ(count_fds(), fds);
+	VT_CHECK_EQ(vhu_test_count_fds(), fds);
 	VT_CHECK_EQ(count_guest_maps(), maps);
 }
 

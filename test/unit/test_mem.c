@@ -63,22 +63,6 @@ count_tagged_maps(void)
 	return n;
 }
 
-static long
-count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	long n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 static unsigned
 heap_allocs(void)
 {
@@ -98,7 +82,7 @@ snap_take(void)
 {
 	struct snap s = {
 		.maps = count_tagged_maps(),
-		.fds = count_fds(),
+		.fds = vhu_test_count_fds(),
 		.allocs = heap_allocs(),
 	};
 	return s;
@@ -1055,7 +1039,7 @@ test_add_remove_max(void)
 				VT_CHECK(add_check(cur, j, present[j]));
 	}
 	VT_CHECK_EQ(count_tagged_maps(), before.maps + N_ADD);
-	VT_CHECK_EQ(count_fds(), before.fds);
+	VT_CHECK_EQ(vhu_test_count_fds(), before.fds);
 
 	/* full: one more is refused, whatever max the caller passes */
 	{

@@ -8,6 +8,7 @@
 #ifndef VHU_TEST_H
 #define VHU_TEST_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,5 +69,22 @@ vhu_test_run(const char *suite, const struct vhu_test_case *cases, size_t n)
 }
 
 #define VHU_TEST_MAIN_DEFS int vhu_test_failed_checks
+
+/* Open fds of this process, for leak checks (compare before/after). */
+static inline long
+vhu_test_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
 
 #endif /* VHU_TEST_H */

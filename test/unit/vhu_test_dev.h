@@ -92,22 +92,6 @@ vt_wait_count(const int *counter, int want)
 	ok_; \
 })
 
-static inline int
-vt_count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own fd */
-}
-
 /* Mappings of memfd guest memory (the front-end's and the back-end's). */
 static inline int
 vt_count_memfd_maps(void)
