@@ -110,7 +110,73 @@ struct vhu_device_config {
 	void *ctx;
 	/** NUMA socket for the device's memory, or -1 (SOCKET_ID_ANY). */
 	int numa_socket;
+	/**
+	 * Offloads between the virtio-net header and mbuf ol_flags the
+	 * application takes part in: an OR of VHU_OFFLOAD_* bits, 0 for
+	 * none. The offload feature bits (GUEST_CSUM, GUEST_TSO4/6,
+	 * HOST_TSO4/6) are offered only through these bits; in `features`
+	 * they are ignored. `features_masked` still withholds any of them
+	 * (and a TSO bit whose CSUM bit is withheld goes too).
+	 * See doc/datapath.md, "Offloads".
+	 */
+	uint64_t offloads;
 };
+
+/**
+ * @defgroup vhu_offloads Offload bits of struct vhu_device_config
+ *
+ * With none of them (the default), vhu offers VIRTIO_NET_F_CSUM (in the
+ * default feature set) and completes the guest's partial checksums in
+ * software on dequeue, so every dequeued packet is fully checksummed and
+ * carries no offload flag (a GSO header is invalid input); the header
+ * written into the guest on enqueue is all zero. Whatever the bits,
+ * enqueue honours an mbuf's own TX offload flags, in software where the
+ * guest does not take part (see vhu_enqueue_burst()).
+ * @{
+ */
+/**
+ * Dequeue: leave a guest's partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM)
+ * to the application. A plain Ethernet (up to two VLAN tags) + IPv4
+ * (unfragmented) or IPv6 (no extension header) + TCP or UDP packet whose
+ * csum_start / csum_offset point at that TCP or UDP checksum gets
+ * RTE_MBUF_F_TX_IPV4 or _IPV6, RTE_MBUF_F_TX_TCP_CKSUM or _UDP_CKSUM,
+ * l2_len, l3_len and l4_len; its checksum field holds the pseudo-header
+ * sum, as DPDK's TX checksum offload expects (DPDK vhost's "legacy
+ * ol_flags" mode). Any other partial checksum is still completed in
+ * software.
+ */
+#define VHU_OFFLOAD_DEQUEUE_CSUM (1ULL << 0)
+/**
+ * Dequeue: offer VIRTIO_NET_F_HOST_TSO4, HOST_TSO6 (and CSUM). A guest's
+ * GSO packet (gso_type TCPV4 / TCPV6) becomes one large mbuf with
+ * RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM, RTE_MBUF_F_TX_IPV4 |
+ * RTE_MBUF_F_TX_IP_CKSUM or RTE_MBUF_F_TX_IPV6, tso_segsz = gso_size, and
+ * l2_len / l3_len / l4_len from the packet's own headers (hdr_len is only
+ * a hint). The bytes are the guest's: the TCP checksum field holds the
+ * pseudo-header sum including the length, the IPv4 header checksum is
+ * valid; call rte_eth_tx_prepare() before a NIC's TSO, as for DPDK's
+ * vhost. An invalid GSO header drops the chain (stats bad_offload).
+ */
+#define VHU_OFFLOAD_DEQUEUE_TSO (1ULL << 1)
+/**
+ * Enqueue: offer VIRTIO_NET_F_GUEST_CSUM. When the guest negotiates it,
+ * an mbuf's TCP/UDP checksum request is passed to the guest
+ * (VIRTIO_NET_HDR_F_NEEDS_CSUM) instead of being computed in software,
+ * and an mbuf with RTE_MBUF_F_RX_L4_CKSUM_GOOD is marked
+ * VIRTIO_NET_HDR_F_DATA_VALID.
+ */
+#define VHU_OFFLOAD_ENQUEUE_CSUM (1ULL << 2)
+/**
+ * Enqueue: offer VIRTIO_NET_F_GUEST_TSO4, GUEST_TSO6 (and GUEST_CSUM).
+ * When the guest negotiates them, a TSO mbuf (RTE_MBUF_F_TX_TCP_SEG)
+ * goes to the guest as one large packet with a GSO header (into
+ * mergeable buffers, or 64 KiB buffers without MRG_RXBUF).
+ */
+#define VHU_OFFLOAD_ENQUEUE_TSO (1ULL << 3)
+/** Every VHU_OFFLOAD_* bit. */
+#define VHU_OFFLOAD_ALL (VHU_OFFLOAD_DEQUEUE_CSUM | VHU_OFFLOAD_DEQUEUE_TSO | \
+		VHU_OFFLOAD_ENQUEUE_CSUM | VHU_OFFLOAD_ENQUEUE_TSO)
+/** @} */
 
 /**
  * The virtio feature bits vhu implements and offers by default.
@@ -205,6 +271,21 @@ struct vhu_ring_stats {
 	uint64_t enables;         /**< disabled → enabled transitions */
 	uint64_t disables;        /**< enabled → disabled transitions */
 	uint64_t broken;          /**< times the ring was marked broken */
+	/**
+	 * Dequeue: chains dropped because their virtio-net header asked for
+	 * an offload wrongly (bad csum_start/csum_offset, GSO type not
+	 * negotiated, gso_size 0, ECN, GSO without NEEDS_CSUM, headers that
+	 * do not match the GSO type). Also counted in drop_bad_desc.
+	 */
+	uint64_t bad_offload;
+	/**
+	 * Enqueue: packets dropped because the offload their mbuf asks for
+	 * cannot be done: TSO the guest did not negotiate (software
+	 * segmentation is not done), UDP segmentation, SCTP checksum,
+	 * tunnel / outer checksums, or l2_len / l3_len / l4_len / IP lengths
+	 * outside the packet.
+	 */
+	uint64_t drop_offload;
 };
 
 /**
@@ -233,8 +314,23 @@ int vhu_device_stats(const struct vhu_device *dev,
  * Enqueue packets into the guest: copy up to count mbufs into the guest's
  * RX ring of queue pair qp.
  *
- * Ownership: the mbufs are never freed or kept by vhu; the caller frees
- * all of them afterwards (sent or not), as with DPDK's rte_vhost.
+ * Ownership: the mbufs are never freed, kept or modified by vhu; the
+ * caller frees all of them afterwards (sent or not), as with DPDK's
+ * rte_vhost.
+ *
+ * Offload flags of an mbuf (DPDK's TX conventions: l2_len, l3_len,
+ * l4_len, tso_segsz set) are honoured in the guest's copy:
+ *  - RTE_MBUF_F_TX_IP_CKSUM: the IPv4 header checksum is computed;
+ *  - RTE_MBUF_F_TX_TCP_CKSUM / _UDP_CKSUM: with GUEST_CSUM negotiated the
+ *    header says NEEDS_CSUM (csum_start = l2_len + l3_len) and the field
+ *    holds the pseudo-header sum; otherwise the checksum is computed;
+ *  - RTE_MBUF_F_TX_TCP_SEG: with GUEST_TSO4/6 negotiated, a GSO header
+ *    (gso_size = tso_segsz, hdr_len = l2_len + l3_len + l4_len); a packet
+ *    whose payload fits in one segment is sent as a plain TCP packet
+ *    with its checksum (as above); otherwise it is dropped and counted
+ *    (drop_offload).
+ * Other offload requests (UDP segmentation, SCTP, tunnels) are dropped
+ * and counted (drop_offload). See doc/datapath.md, "Offloads".
  * Called by: the one thread polling this ring; never blocks.
  * @return the number of packets copied into the guest (the first ones of
  *   pkts); 0 when the ring is stopped, disabled, broken, full, or qp is
@@ -248,6 +344,9 @@ uint16_t vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
  * guest's TX ring of queue pair qp into mbufs allocated from mp.
  *
  * Ownership: the returned mbufs belong to the caller.
+ * Offloads: an mbuf carries TX offload flags only as the device's
+ * VHU_OFFLOAD_DEQUEUE_* bits say; otherwise it is complete (checksums
+ * done) and its ol_flags are 0.
  * Called by: the one thread polling this ring; never blocks.
  * @return the number of mbufs stored in pkts; 0 when the ring is
  *   stopped, broken, empty, or qp is out of range. A started but disabled

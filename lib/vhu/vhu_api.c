@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The public device API (vhu.h): registration and queries. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_malloc.h>
@@ -9,6 +10,7 @@
 #include "vhu_ctrl.h"
 #include "vhu_features.h"
 #include "vhu_log.h"
+#include "vhu_offload.h"
 #include "vhu_vring.h"
 
 uint64_t
@@ -40,6 +42,15 @@ vhu_device_register(const struct vhu_device_config *cfg,
 			cfg->max_queue_pairs, VHU_MAX_QUEUE_PAIRS);
 		return -EINVAL;
 	}
+	if (cfg->offloads & ~VHU_OFFLOAD_ALL) {
+		VHU_LOG(ERR, "%s: unknown offload bits 0x%" PRIx64, cfg->path,
+			(uint64_t)(cfg->offloads & ~VHU_OFFLOAD_ALL));
+		return -EINVAL;
+	}
+	if (cfg->features & VHU_FEATURES_OFFLOAD)
+		VHU_LOG(WARNING, "%s: offload feature bits 0x%" PRIx64 " in "
+			"features are ignored: use offloads (VHU_OFFLOAD_*)",
+			cfg->path, (uint64_t)(cfg->features & VHU_FEATURES_OFFLOAD));
 	nr_rings = 2 * cfg->max_queue_pairs;
 	dev = rte_zmalloc_socket("vhu_device", sizeof(*dev) +
 				 nr_rings * sizeof(struct vhu_vring),
@@ -53,10 +64,20 @@ vhu_device_register(const struct vhu_device_config *cfg,
 	dev->max_queue_pairs = cfg->max_queue_pairs;
 	dev->nr_rings = nr_rings;
 	dev->features_offered = (cfg->features ? cfg->features :
-				 VHU_FEATURES_DEFAULT) & VHU_FEATURES_SUPPORTED;
+				 VHU_FEATURES_DEFAULT) & VHU_FEATURES_SUPPORTED &
+		~VHU_FEATURES_OFFLOAD;
+	dev->features_offered |= vhu_offload_features(cfg->offloads);
 	if (cfg->max_queue_pairs > 1)
 		dev->features_offered |= VHU_BIT(VIRTIO_NET_F_MQ);
 	dev->features_offered &= ~cfg->features_masked;
+	/* TSO needs its checksum feature (virtio-net feature dependencies). */
+	if (!(dev->features_offered & VHU_BIT(VIRTIO_NET_F_CSUM)))
+		dev->features_offered &= ~(VHU_BIT(VIRTIO_NET_F_HOST_TSO4) |
+					   VHU_BIT(VIRTIO_NET_F_HOST_TSO6));
+	if (!(dev->features_offered & VHU_BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		dev->features_offered &= ~(VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+					   VHU_BIT(VIRTIO_NET_F_GUEST_TSO6));
+	dev->offloads = cfg->offloads;
 	dev->protocol_features_offered = VHU_PROTOCOL_FEATURES_OFFERED;
 	dev->ops = cfg->ops;
 	dev->ctx = cfg->ctx;

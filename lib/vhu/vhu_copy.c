@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
 
-#include <rte_byteorder.h>
-#include <rte_ip.h>
-
 #include "vhu_copy.h"
 #include "vhu_dirty.h"
 
@@ -23,55 +20,9 @@ vhu_vec_gather(const struct vhu_bufvec *vec, void *dst, uint32_t len)
 	return done;
 }
 
-/* Write 2 bytes at off into an mbuf chain (the checksum field). */
-static void
-vhu_mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v)
-{
-	uint8_t b[2];
-	uint32_t i;
-
-	memcpy(b, &v, sizeof(v));
-	for (i = 0; i < 2; i++, off++) {
-		struct rte_mbuf *s = m;
-		uint32_t o = off;
-
-		while (o >= s->data_len) {
-			o -= s->data_len;
-			s = s->next;
-		}
-		*rte_pktmbuf_mtod_offset(s, uint8_t *, o) = b[i];
-	}
-}
-
-/*
- * Complete a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM): the guest put
- * the pseudo-header sum in the field; the sum of everything from
- * csum_start to the end goes at csum_start + csum_offset.
- * @return 0; -1 if the offsets are outside the packet.
- */
-static int
-vhu_complete_csum(struct rte_mbuf *m, const struct virtio_net_hdr *h)
-{
-	uint32_t len = rte_pktmbuf_pkt_len(m);
-	uint32_t start = h->csum_start, off = h->csum_offset;
-	uint16_t sum = 0, csum;
-
-	/* Both offsets checked against the packet (CVE-2024-11614). */
-	if (start >= len || off > len - start || len - start - off < 2)
-		return -1;
-	if (rte_raw_cksum_mbuf(m, start, len - start, &sum) != 0)
-		return -1;
-	csum = (uint16_t)~sum;
-	/* UDP (field at offset 6) sends 0 as 0xffff: 0 means "no sum". */
-	if (csum == 0 && off == 6)
-		csum = 0xffff;
-	vhu_mbuf_write16(m, start + off, csum);
-	return 0;
-}
-
 enum vhu_copy_err
 vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
-		struct rte_mbuf *m, struct rte_mempool *mp)
+		uint8_t ol_mode, struct rte_mbuf *m, struct rte_mempool *mp)
 {
 	union vhu_net_hdr hdr;
 	struct rte_mbuf *cur = m;
@@ -118,21 +69,20 @@ vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
 	}
 	m->pkt_len = pkt_len;
 
-	if (hdr.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		if (vhu_complete_csum(m, &hdr.hdr) != 0)
-			goto bad;
+	/* Flag bits we do not know are ignored (the spec says so). */
+	if (unlikely((hdr.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) |
+		     hdr.hdr.gso_type) &&
+	    vhu_offload_dequeue(&hdr.hdr, m, ol_mode) != 0) {
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->data_len = 0;
+		m->pkt_len = 0;
+		m->ol_flags = 0;
+		return VHU_COPY_BAD_OFFLOAD;
 	}
-	if (hdr.hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		goto bad; /* never negotiated: HOST_TSO* is not offered */
 	return VHU_COPY_OK;
 
-bad:
-	rte_pktmbuf_free(m->next);
-	m->next = NULL;
-	m->nb_segs = 1;
-	m->data_len = 0;
-	m->pkt_len = 0;
-	return VHU_COPY_BAD_HDR;
 nombuf:
 	rte_pktmbuf_free(m->next);
 	m->next = NULL;
@@ -140,6 +90,24 @@ nombuf:
 	m->data_len = 0;
 	m->pkt_len = 0;
 	return VHU_COPY_NOMBUF;
+}
+
+/* Overwrite the bytes of c's patches that fall in dst, which holds the
+ * packet stream (header + data) [pos, pos + len). */
+static void
+vhu_copy_patch(const struct vhu_pkt_cursor *c, uint8_t *dst, uint32_t pos,
+		uint32_t len)
+{
+	uint8_t p, k;
+
+	for (p = 0; p < c->npatch; p++) {
+		for (k = 0; k < 2; k++) {
+			uint32_t at = c->hdr_len + c->patch[p].off + k;
+
+			if (at >= pos && at - pos < len)
+				dst[at - pos] = c->patch[p].val[k];
+		}
+	}
 }
 
 uint32_t
@@ -153,6 +121,7 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 		uint8_t *dst = vec->bufs[i].addr;
 		uint32_t room = vec->bufs[i].len;
 		uint32_t used = 0;
+		const uint32_t pos = c->end - c->left; /* of dst[0] */
 
 		/* Header bytes first. */
 		while (c->hdr_off < c->hdr_len && used < room) {
@@ -178,6 +147,8 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 			used += n;
 			c->left -= n;
 		}
+		if (unlikely(c->npatch != 0))
+			vhu_copy_patch(c, dst, pos, used);
 		if (logging)
 			vhu_dirty_mark(vr, vec->bufs[i].gpa, used);
 		written += used;

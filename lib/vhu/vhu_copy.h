@@ -12,23 +12,27 @@
 
 #include "vhu_bufvec.h"
 #include "vhu_dev.h"
+#include "vhu_offload.h"
 
 /* Why a guest packet was not turned into an mbuf. */
 enum vhu_copy_err {
 	VHU_COPY_OK = 0,
-	VHU_COPY_BAD_HDR,    /* shorter than the header, bad offload fields */
-	VHU_COPY_NOMBUF,     /* no mbuf for a further segment */
+	VHU_COPY_BAD_HDR,     /* shorter than the header */
+	VHU_COPY_BAD_OFFLOAD, /* the header's offload fields are invalid */
+	VHU_COPY_NOMBUF,      /* no mbuf for a further segment */
 };
 
 /*
  * Dequeue side: copy the packet in vec (virtio-net header first,
  * hdr_len bytes) into m (an empty mbuf from mp; further segments come
- * from mp too) and apply the header: a partial checksum
- * (VIRTIO_NET_HDR_F_NEEDS_CSUM) is completed in software.
+ * from mp too) and apply the header's offloads for a ring in offload
+ * mode ol_mode (vhu_offload_dequeue(): TX offload flags, or a partial
+ * checksum completed in software).
  * On error m is left with no extra segments.
  */
 enum vhu_copy_err vhu_copy_to_mbuf(const struct vhu_bufvec *vec,
-		uint8_t hdr_len, struct rte_mbuf *m, struct rte_mempool *mp);
+		uint8_t hdr_len, uint8_t ol_mode, struct rte_mbuf *m,
+		struct rte_mempool *mp);
 
 /* The virtio-net header vhu writes in front of a packet into the guest. */
 union vhu_net_hdr {
@@ -45,22 +49,38 @@ union vhu_net_hdr {
 struct vhu_pkt_cursor {
 	union vhu_net_hdr hdr;
 	uint8_t hdr_len;
+	uint8_t npatch;             /* offload: patch[] entries in use */
 	uint32_t hdr_off;           /* header bytes already copied */
 	const struct rte_mbuf *seg; /* current segment */
 	uint32_t seg_off;           /* bytes of seg already copied */
 	uint32_t left;              /* bytes (header + data) still to copy */
+	uint32_t end;               /* header + data bytes in all */
+	/* Checksum bytes written over the guest's copy (offloads). */
+	struct vhu_ol_patch patch[VHU_OL_MAX_PATCHES];
 };
 
-static inline void
+/*
+ * Start a cursor over m for a ring in offload mode ol_mode. An mbuf that
+ * asks for an offload (one predictable branch otherwise) gets its header
+ * and checksum patches from vhu_offload_enqueue().
+ * @return 0; -1 if m's offload request cannot be met (drop it).
+ */
+static inline int
 vhu_pkt_cursor_init(struct vhu_pkt_cursor *c, const struct rte_mbuf *m,
-		uint8_t hdr_len)
+		uint8_t hdr_len, uint8_t ol_mode)
 {
 	memset(&c->hdr, 0, sizeof(c->hdr));
 	c->hdr_len = hdr_len;
+	c->npatch = 0;
 	c->hdr_off = 0;
 	c->seg = m;
 	c->seg_off = 0;
 	c->left = hdr_len + rte_pktmbuf_pkt_len(m);
+	c->end = c->left;
+	if (unlikely(m->ol_flags & vhu_offload_enq_mask(ol_mode)))
+		return vhu_offload_enqueue(m, ol_mode, &c->hdr.hdr, c->patch,
+					   &c->npatch);
+	return 0;
 }
 
 /*

@@ -49,6 +49,7 @@ struct vhu_vring {
 	/* [view] Read by bursts; written by the control thread. */
 	uint8_t dp_mode __rte_cache_aligned; /* enum vhu_dp_mode */
 	uint8_t vnet_hdr_len;        /* 10 or 12 */
+	uint8_t ol_mode;             /* VHU_OL_* (vhu_offload.h) */
 	uint16_t size;               /* number of descriptors */
 	uint64_t features;           /* negotiated virtio features */
 	struct vring_desc *desc;
@@ -125,6 +126,7 @@ struct vhu_device {
 	uint16_t nr_rings;
 	uint64_t features_offered;
 	uint64_t protocol_features_offered;
+	uint64_t offloads;           /* VHU_OFFLOAD_* */
 	const struct vhu_device_ops *ops;
 	void *ctx;
 	int socket_id;

@@ -8,6 +8,7 @@
 #include "vhu_features.h"
 #include "vhu_log.h"
 #include "vhu_msg.h"
+#include "vhu_offload.h"
 #include "vhu_vring.h"
 
 #define VIRTIO_STATUS_NEEDS_RESET 0x40
@@ -27,7 +28,7 @@ vhu_msg_set_features(struct vhu_device *dev, struct vhu_msg *msg,
 		struct vhu_reply *reply)
 {
 	uint64_t features = msg->payload.u64;
-	uint8_t hdr_len;
+	uint8_t hdr_len, ol_mode;
 	uint16_t i;
 	int ret;
 
@@ -42,6 +43,7 @@ vhu_msg_set_features(struct vhu_device *dev, struct vhu_msg *msg,
 			       VHU_BIT(VIRTIO_NET_F_MRG_RXBUF))) ?
 		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 		sizeof(struct virtio_net_hdr);
+	ol_mode = vhu_offload_ring_mode(features, dev->offloads);
 
 	/* Running rings read the features: change them while paused.
 	 * QEMU toggles LOG_ALL this way on running rings for migration. */
@@ -55,6 +57,7 @@ vhu_msg_set_features(struct vhu_device *dev, struct vhu_msg *msg,
 	for (i = 0; i < dev->nr_rings; i++) {
 		dev->rings[i].features = features;
 		dev->rings[i].vnet_hdr_len = hdr_len;
+		dev->rings[i].ol_mode = ol_mode;
 	}
 	/* Without protocol features there is no SET_VRING_ENABLE: rings
 	 * are enabled from here on (vhost-user.rst, "Ring states"). */

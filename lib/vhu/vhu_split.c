@@ -319,12 +319,16 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 			vhu_split_bad_chain(vr);
 			continue;
 		}
-		switch (vhu_copy_to_mbuf(&vec, vr->vnet_hdr_len, m, mp)) {
+		switch (vhu_copy_to_mbuf(&vec, vr->vnet_hdr_len, vr->ol_mode,
+					 m, mp)) {
 		case VHU_COPY_OK:
 			vr->stats.packets++;
 			vr->stats.bytes += rte_pktmbuf_pkt_len(m);
 			out++;
 			break;
+		case VHU_COPY_BAD_OFFLOAD:
+			vr->stats.bad_offload++;
+			/* fall through */
 		case VHU_COPY_BAD_HDR:
 			vhu_split_bad_chain(vr);
 			rte_pktmbuf_reset(m);
@@ -350,8 +354,9 @@ out:
  * it needs (one without mergeable buffers). Used entries are written but
  * not published.
  * @return 1 placed; 0 not enough buffers (nothing consumed); -1 dropped
- *   (too big for a non-mergeable buffer; nothing consumed); -2 an invalid
- *   chain was consumed and dropped (try the packet again).
+ *   (too big for a non-mergeable buffer, or an offload request that
+ *   cannot be met; nothing consumed, counted); -2 an invalid chain was
+ *   consumed and dropped (try the packet again).
  */
 static int
 vhu_split_enqueue_one(struct vhu_vring *vr, struct rte_mbuf *m,
@@ -363,7 +368,11 @@ vhu_split_enqueue_one(struct vhu_vring *vr, struct rte_mbuf *m,
 	uint16_t avail_start = vr->last_avail_idx;
 	uint16_t used_start = vr->last_used_idx;
 
-	vhu_pkt_cursor_init(&cur, m, vr->vnet_hdr_len);
+	if (unlikely(vhu_pkt_cursor_init(&cur, m, vr->vnet_hdr_len,
+					 vr->ol_mode) != 0)) {
+		vr->stats.drop_offload++;
+		return -1;
+	}
 	if (!mergeable && vr->vnet_hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf))
 		cur.hdr.mrg.num_buffers = 1;
 

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The virtio-net header <-> mbuf ol_flags mapping (doc/datapath.md,
+ * "Offloads").
+ *
+ * Everything here parses packet bytes: the guest's on dequeue (untrusted)
+ * and the application's on enqueue (an mbuf's lengths may be wrong). Every
+ * read goes through rte_pktmbuf_read(), which refuses to read past the
+ * packet and copes with headers that straddle segments; every offset
+ * taken from a header or an mbuf is checked against the packet first.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+
+#include "vhu.h"
+#include "vhu_features.h"
+#include "vhu_offload.h"
+
+#define VHU_OL_TCP_CSUM_OFF 16  /* offsetof(struct rte_tcp_hdr, cksum) */
+#define VHU_OL_UDP_CSUM_OFF 6   /* offsetof(struct rte_udp_hdr, dgram_cksum) */
+#define VHU_OL_TCP_HDR_MIN 20
+#define VHU_OL_UDP_HDR_LEN 8
+
+uint64_t
+vhu_offload_features(uint64_t offloads)
+{
+	uint64_t f = 0;
+
+	if (offloads & VHU_OFFLOAD_DEQUEUE_CSUM)
+		f |= VHU_BIT(VIRTIO_NET_F_CSUM);
+	if (offloads & VHU_OFFLOAD_DEQUEUE_TSO)
+		f |= VHU_BIT(VIRTIO_NET_F_CSUM) |
+			VHU_BIT(VIRTIO_NET_F_HOST_TSO4) |
+			VHU_BIT(VIRTIO_NET_F_HOST_TSO6);
+	if (offloads & VHU_OFFLOAD_ENQUEUE_CSUM)
+		f |= VHU_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	if (offloads & VHU_OFFLOAD_ENQUEUE_TSO)
+		f |= VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) |
+			VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			VHU_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	return f;
+}
+
+uint8_t
+vhu_offload_ring_mode(uint64_t features, uint64_t offloads)
+{
+	uint8_t mode = 0;
+
+	if (offloads & VHU_OFFLOAD_DEQUEUE_CSUM)
+		mode |= VHU_OL_DEQ_KEEP_CSUM;
+	if (offloads & VHU_OFFLOAD_DEQUEUE_TSO) {
+		if (features & VHU_BIT(VIRTIO_NET_F_HOST_TSO4))
+			mode |= VHU_OL_DEQ_TSO4;
+		if (features & VHU_BIT(VIRTIO_NET_F_HOST_TSO6))
+			mode |= VHU_OL_DEQ_TSO6;
+	}
+	/* A guest that took GUEST_TSO without GUEST_CSUM (the spec forbids
+	 * it) gets no GSO header: it would carry NEEDS_CSUM. */
+	if (features & VHU_BIT(VIRTIO_NET_F_GUEST_CSUM)) {
+		mode |= VHU_OL_ENQ_CSUM;
+		if (features & VHU_BIT(VIRTIO_NET_F_GUEST_TSO4))
+			mode |= VHU_OL_ENQ_TSO4;
+		if (features & VHU_BIT(VIRTIO_NET_F_GUEST_TSO6))
+			mode |= VHU_OL_ENQ_TSO6;
+	}
+	return mode;
+}
+
+static inline uint16_t
+vhu_ol_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Write 2 bytes at off into an mbuf chain (off + 2 <= pkt_len). */
+static void
+vhu_ol_mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v)
+{
+	uint8_t b[2];
+	uint32_t i;
+
+	memcpy(b, &v, sizeof(v));
+	for (i = 0; i < 2; i++, off++) {
+		struct rte_mbuf *s = m;
+		uint32_t o = off;
+
+		while (o >= s->data_len) {
+			o -= s->data_len;
+			s = s->next;
+		}
+		*rte_pktmbuf_mtod_offset(s, uint8_t *, o) = b[i];
+	}
+}
+
+/*
+ * Ones' complement sum (folded, not complemented) of len bytes at off in
+ * an mbuf chain. Not rte_raw_cksum_mbuf(): in DPDK 22.11 it truncates a
+ * segment's unreduced sum to 16 bits before swapping it when the segment
+ * starts at an odd offset, which loses carries (wrong sums for chains
+ * with odd segment lengths).
+ * @return 0; -1 if the range is outside the packet.
+ */
+static int
+vhu_ol_sum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len,
+		uint16_t *out)
+{
+	const struct rte_mbuf *s = m;
+	uint32_t sum = 0, done = 0;
+
+	if (off > rte_pktmbuf_pkt_len(m) || len > rte_pktmbuf_pkt_len(m) - off)
+		return -1;
+	while (s != NULL && off >= s->data_len) {
+		off -= s->data_len;
+		s = s->next;
+	}
+	while (done < len) {
+		uint32_t n;
+		uint16_t t;
+
+		if (s == NULL)
+			return -1;
+		n = RTE_MIN((uint32_t)s->data_len - off, len - done);
+		t = rte_raw_cksum(rte_pktmbuf_mtod_offset(s, const void *, off),
+				  n);
+		/* A piece at an odd position contributes byte-swapped. */
+		if (done & 1)
+			t = rte_bswap16(t);
+		sum += t;
+		done += n;
+		off = 0;
+		s = s->next;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	*out = (uint16_t)sum;
+	return 0;
+}
+
+/* The L3 view of a packet. */
+struct vhu_ol_l3 {
+	uint32_t l2_len;
+	uint32_t l3_len;
+	uint32_t l4_bytes;   /* L4 header + payload, per the IP header */
+	const uint8_t *ip;   /* the first 40 bytes (IPv6) or 20 (IPv4) */
+	uint8_t ipv;         /* 4 or 6 */
+	uint8_t proto;       /* IPv4 protocol / IPv6 next header */
+};
+
+/*
+ * Parse Ethernet (up to two 802.1Q / 802.1ad tags), then IPv4 (not a
+ * fragment) or IPv6 (the fixed header; an extension header shows up as a
+ * proto that is not TCP or UDP). The IP header and the length it declares
+ * must lie inside the packet. buf (>= 40 bytes) backs o->ip when the
+ * header is not contiguous.
+ * @return 0; -1 for anything else.
+ */
+static int
+vhu_ol_parse(const struct rte_mbuf *m, struct vhu_ol_l3 *o, uint8_t *buf)
+{
+	uint32_t pkt_len = rte_pktmbuf_pkt_len(m), off = RTE_ETHER_HDR_LEN;
+	uint8_t tb[2];
+	const uint8_t *p;
+	uint16_t type;
+	int tags;
+
+	p = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN - 2, 2, tb);
+	if (p == NULL)
+		return -1;
+	type = vhu_ol_be16(p);
+	for (tags = 0; tags < 2 && (type == RTE_ETHER_TYPE_VLAN ||
+				    type == RTE_ETHER_TYPE_QINQ); tags++) {
+		p = rte_pktmbuf_read(m, off + 2, 2, tb);
+		if (p == NULL)
+			return -1;
+		type = vhu_ol_be16(p);
+		off += 4;
+	}
+	o->l2_len = off;
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		uint32_t tot;
+
+		p = rte_pktmbuf_read(m, off, 20, buf);
+		if (p == NULL || (p[0] >> 4) != 4 || (p[0] & 0xf) < 5)
+			return -1;
+		o->l3_len = (uint32_t)(p[0] & 0xf) * 4;
+		tot = vhu_ol_be16(p + 2);
+		/* A fragment (MF or an offset) has no whole L4 to offload. */
+		if ((vhu_ol_be16(p + 6) & 0x3fff) != 0)
+			return -1;
+		if (tot < o->l3_len || tot > pkt_len - off)
+			return -1;
+		o->l4_bytes = tot - o->l3_len;
+		o->proto = p[9];
+		o->ipv = 4;
+	} else if (type == RTE_ETHER_TYPE_IPV6) {
+		uint32_t plen;
+
+		p = rte_pktmbuf_read(m, off, 40, buf);
+		if (p == NULL || (p[0] >> 4) != 6)
+			return -1;
+		o->l3_len = 40;
+		plen = vhu_ol_be16(p + 4);
+		if (plen > pkt_len - off - 40)
+			return -1;
+		o->l4_bytes = plen;
+		o->proto = p[6];
+		o->ipv = 6;
+	} else {
+		return -1;
+	}
+	o->ip = p;
+	return 0;
+}
+
+/* TCP header length at off (data offset), or 0 if invalid or beyond
+ * l4_bytes. */
+static uint32_t
+vhu_ol_tcp_hdr_len(const struct rte_mbuf *m, uint32_t off, uint32_t l4_bytes)
+{
+	uint8_t b;
+	const uint8_t *p;
+	uint32_t thl;
+
+	if (l4_bytes < VHU_OL_TCP_HDR_MIN)
+		return 0;
+	p = rte_pktmbuf_read(m, off + 12, 1, &b);
+	if (p == NULL)
+		return 0;
+	thl = (uint32_t)(p[0] >> 4) * 4;
+	if (thl < VHU_OL_TCP_HDR_MIN || thl > l4_bytes)
+		return 0;
+	return thl;
+}
+
+/*
+ * Complete a partial checksum in software: the guest put the
+ * pseudo-header sum in the field; the sum of everything from start to
+ * the end goes at start + off (both checked by the caller).
+ */
+static int
+vhu_ol_complete_csum(struct rte_mbuf *m, uint32_t start, uint32_t off)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint16_t sum = 0, csum;
+
+	if (vhu_ol_sum_mbuf(m, start, len - start, &sum) != 0)
+		return -1;
+	csum = (uint16_t)~sum;
+	/* UDP (field at offset 6) sends 0 as 0xffff: 0 means "no sum". */
+	if (csum == 0 && off == VHU_OL_UDP_CSUM_OFF)
+		csum = 0xffff;
+	vhu_ol_mbuf_write16(m, start + off, csum);
+	return 0;
+}
+
+/*
+ * NEEDS_CSUM kept for the application: only a plain TCP or UDP checksum
+ * whose offsets match the packet's own headers.
+ * @return 0 (flags set); -1 (not expressible: complete in software).
+ */
+static int
+vhu_ol_deq_csum_flags(const struct virtio_net_hdr *h, struct rte_mbuf *m)
+{
+	uint8_t buf[40];
+	struct vhu_ol_l3 o;
+	uint32_t l4_len;
+	uint64_t l4;
+
+	if (vhu_ol_parse(m, &o, buf) != 0 ||
+	    h->csum_start != o.l2_len + o.l3_len)
+		return -1;
+	if (o.proto == IPPROTO_TCP && h->csum_offset == VHU_OL_TCP_CSUM_OFF) {
+		l4_len = vhu_ol_tcp_hdr_len(m, h->csum_start, o.l4_bytes);
+		if (l4_len == 0)
+			return -1;
+		l4 = RTE_MBUF_F_TX_TCP_CKSUM;
+	} else if (o.proto == IPPROTO_UDP &&
+		   h->csum_offset == VHU_OL_UDP_CSUM_OFF &&
+		   o.l4_bytes >= VHU_OL_UDP_HDR_LEN) {
+		l4_len = VHU_OL_UDP_HDR_LEN;
+		l4 = RTE_MBUF_F_TX_UDP_CKSUM;
+	} else {
+		return -1;
+	}
+	m->l2_len = o.l2_len;
+	m->l3_len = o.l3_len;
+	m->l4_len = l4_len;
+	m->ol_flags |= l4 | (o.ipv == 4 ? RTE_MBUF_F_TX_IPV4 :
+			     RTE_MBUF_F_TX_IPV6);
+	return 0;
+}
+
+/* A GSO header (HOST_TSO4/6): a TSO mbuf, or -1 if invalid. */
+static int
+vhu_ol_deq_gso(const struct virtio_net_hdr *h, struct rte_mbuf *m,
+		uint8_t mode)
+{
+	uint8_t buf[40];
+	struct vhu_ol_l3 o;
+	uint32_t thl;
+	uint8_t ipv;
+
+	/* ECN needs HOST_ECN (never offered); UDP / UDP_L4 need HOST_UFO /
+	 * HOST_USO (never offered); each TCP type needs its feature. */
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && (mode & VHU_OL_DEQ_TSO4))
+		ipv = 4;
+	else if (h->gso_type == VIRTIO_NET_HDR_GSO_TCPV6 &&
+		 (mode & VHU_OL_DEQ_TSO6))
+		ipv = 6;
+	else
+		return -1;
+	if (h->gso_size == 0)
+		return -1;
+	/* The packet's own headers must be what the header says (hdr_len
+	 * is a hint only: not used), with the IP length matching the
+	 * packet, a TCP header and at least one byte of payload. */
+	if (vhu_ol_parse(m, &o, buf) != 0 || o.ipv != ipv ||
+	    o.proto != IPPROTO_TCP ||
+	    o.l2_len + o.l3_len + o.l4_bytes != rte_pktmbuf_pkt_len(m) ||
+	    h->csum_start != o.l2_len + o.l3_len ||
+	    h->csum_offset != VHU_OL_TCP_CSUM_OFF)
+		return -1;
+	thl = vhu_ol_tcp_hdr_len(m, h->csum_start, o.l4_bytes);
+	if (thl == 0 || thl == o.l4_bytes)
+		return -1;
+	m->l2_len = o.l2_len;
+	m->l3_len = o.l3_len;
+	m->l4_len = thl;
+	m->tso_segsz = h->gso_size;
+	m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
+		(ipv == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM :
+		 RTE_MBUF_F_TX_IPV6);
+	return 0;
+}
+
+int
+vhu_offload_dequeue(const struct virtio_net_hdr *h, struct rte_mbuf *m,
+		uint8_t mode)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint32_t start = h->csum_start, off = h->csum_offset;
+
+	/* GSO without NEEDS_CSUM is invalid (the driver MUST set it). */
+	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return -1;
+	/* Both offsets checked against the packet (CVE-2024-11614). */
+	if (start >= len || off > len - start || len - start - off < 2)
+		return -1;
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return vhu_ol_deq_gso(h, m, mode);
+	if ((mode & VHU_OL_DEQ_KEEP_CSUM) && vhu_ol_deq_csum_flags(h, m) == 0)
+		return 0;
+	return vhu_ol_complete_csum(m, start, off);
+}
+
+/* The TCP/UDP pseudo-header sum (not complemented: what goes in the
+ * field of a partial checksum), with the L4 length. */
+static uint16_t
+vhu_ol_phdr_sum(const uint8_t *ip, uint8_t ipv, uint8_t proto,
+		uint32_t l4_bytes)
+{
+	uint8_t ph[40];
+	uint32_t n;
+
+	/* The sum is order-independent: addresses, then zero/proto and the
+	 * length as 16-bit words (l4_bytes < 65536). */
+	if (ipv == 4) {
+		memcpy(ph, ip + 12, 8);
+		n = 8;
+	} else {
+		memcpy(ph, ip + 8, 32);
+		n = 32;
+	}
+	ph[n] = 0;
+	ph[n + 1] = proto;
+	ph[n + 2] = (uint8_t)(l4_bytes >> 8);
+	ph[n + 3] = (uint8_t)l4_bytes;
+	return rte_raw_cksum(ph, n + 4);
+}
+
+static void
+vhu_ol_add_patch(struct vhu_ol_patch *patch, uint8_t *npatch, uint32_t off,
+		uint16_t v)
+{
+	patch[*npatch].off = off;
+	memcpy(patch[*npatch].val, &v, sizeof(v));
+	(*npatch)++;
+}
+
+int
+vhu_offload_enqueue(const struct rte_mbuf *m, uint8_t mode,
+		struct virtio_net_hdr *h, struct vhu_ol_patch *patch,
+		uint8_t *npatch)
+{
+	const uint64_t ol = m->ol_flags;
+	const uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
+	const uint32_t l2 = m->l2_len, l3 = m->l3_len, l4off = l2 + l3;
+	uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK;
+	uint8_t ipbuf[60];
+	const uint8_t *ip;
+	uint32_t l4_bytes, csum_off;
+	uint16_t phdr;
+	uint8_t ipv, proto;
+
+	*npatch = 0;
+	if (!(ol & VHU_OL_ENQ_TX_FLAGS)) {
+		/* Only the RX checksum status (GUEST_CSUM negotiated). */
+		if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			h->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+		return 0;
+	}
+	/* Not supported: UDP segmentation, tunnels, outer checksums. */
+	if (ol & (RTE_MBUF_F_TX_UDP_SEG | RTE_MBUF_F_TX_TUNNEL_MASK |
+		  RTE_MBUF_F_TX_OUTER_IP_CKSUM | RTE_MBUF_F_TX_OUTER_UDP_CKSUM))
+		return -1;
+	if (ol & RTE_MBUF_F_TX_TCP_SEG)
+		l4 = RTE_MBUF_F_TX_TCP_CKSUM; /* TSO implies the TCP checksum */
+	if (l4 == RTE_MBUF_F_TX_SCTP_CKSUM)
+		return -1;
+
+	/* The IP header at l2_len, l3_len long, inside the packet. */
+	if (l3 < 20 || l4off > pkt_len)
+		return -1;
+	ip = rte_pktmbuf_read(m, l2, 20, ipbuf);
+	if (ip == NULL)
+		return -1;
+	ipv = ip[0] >> 4;
+	if (ipv == 4) {
+		uint32_t tot;
+
+		if ((uint32_t)(ip[0] & 0xf) * 4 != l3)
+			return -1;
+		if (l3 > 20) {
+			ip = rte_pktmbuf_read(m, l2, l3, ipbuf);
+			if (ip == NULL)
+				return -1;
+		}
+		tot = vhu_ol_be16(ip + 2);
+		if (tot < l3 || tot > pkt_len - l2)
+			return -1;
+		l4_bytes = tot - l3;
+		if (ol & RTE_MBUF_F_TX_IP_CKSUM) {
+			uint8_t hdr[60];
+
+			memcpy(hdr, ip, l3);
+			hdr[10] = 0;
+			hdr[11] = 0;
+			vhu_ol_add_patch(patch, npatch, l2 + 10,
+					 (uint16_t)~rte_raw_cksum(hdr, l3));
+		}
+	} else if (ipv == 6) {
+		uint32_t plen;
+
+		if (l3 < 40)
+			return -1;
+		ip = rte_pktmbuf_read(m, l2, 40, ipbuf);
+		if (ip == NULL)
+			return -1;
+		plen = vhu_ol_be16(ip + 4);
+		/* l3_len covers extension headers, payload_len too. */
+		if (plen < l3 - 40 || plen > pkt_len - l2 - 40)
+			return -1;
+		l4_bytes = plen - (l3 - 40);
+		/* RTE_MBUF_F_TX_IP_CKSUM means nothing for IPv6. */
+	} else {
+		return -1;
+	}
+
+	if (l4 == 0) {
+		/* Only the IPv4 header checksum was asked for. */
+		if ((mode & VHU_OL_ENQ_CSUM) &&
+		    (ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			h->flags = VIRTIO_NET_HDR_F_DATA_VALID;
+		return 0;
+	}
+	if (l4 == RTE_MBUF_F_TX_TCP_CKSUM) {
+		if (l4_bytes < VHU_OL_TCP_HDR_MIN)
+			return -1;
+		proto = IPPROTO_TCP;
+		csum_off = VHU_OL_TCP_CSUM_OFF;
+	} else {
+		if (l4_bytes < VHU_OL_UDP_HDR_LEN)
+			return -1;
+		proto = IPPROTO_UDP;
+		csum_off = VHU_OL_UDP_CSUM_OFF;
+	}
+	phdr = vhu_ol_phdr_sum(ip, ipv, proto, l4_bytes);
+
+	if (ol & RTE_MBUF_F_TX_TCP_SEG) {
+		const uint32_t thl = m->l4_len;
+
+		if (thl < VHU_OL_TCP_HDR_MIN || thl > l4_bytes ||
+		    m->tso_segsz == 0)
+			return -1;
+		/* More than one segment: the guest must take GSO. One
+		 * segment: an ordinary TCP checksum request. */
+		if (l4_bytes - thl > m->tso_segsz) {
+			if (!(mode & (ipv == 4 ? VHU_OL_ENQ_TSO4 :
+				      VHU_OL_ENQ_TSO6)))
+				return -1; /* no software segmentation */
+			h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+			h->gso_type = ipv == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :
+				VIRTIO_NET_HDR_GSO_TCPV6;
+			h->gso_size = m->tso_segsz;
+			h->hdr_len = (uint16_t)(l4off + thl);
+			h->csum_start = (uint16_t)l4off;
+			h->csum_offset = (uint16_t)csum_off;
+			vhu_ol_add_patch(patch, npatch, l4off + csum_off, phdr);
+			return 0;
+		}
+	}
+	if (mode & VHU_OL_ENQ_CSUM) {
+		/* The guest completes it: pseudo-header sum in the field. */
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = (uint16_t)l4off;
+		h->csum_offset = (uint16_t)csum_off;
+		vhu_ol_add_patch(patch, npatch, l4off + csum_off, phdr);
+	} else {
+		/* Full checksum in software, whatever the field held. */
+		uint8_t fb[2];
+		const uint8_t *f = rte_pktmbuf_read(m, l4off + csum_off, 2, fb);
+		uint16_t old, raw, csum;
+		uint32_t sum;
+
+		if (f == NULL ||
+		    vhu_ol_sum_mbuf(m, l4off, l4_bytes, &raw) != 0)
+			return -1;
+		memcpy(&old, f, sizeof(old));
+		/* Take the old field out (ones' complement subtraction),
+		 * put the pseudo-header in. */
+		sum = (uint32_t)raw + (uint16_t)~old + phdr;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		csum = (uint16_t)~sum;
+		if (csum == 0 && proto == IPPROTO_UDP)
+			csum = 0xffff;
+		vhu_ol_add_patch(patch, npatch, l4off + csum_off, csum);
+	}
+	return 0;
+}
