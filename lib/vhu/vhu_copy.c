@@ -31,8 +31,20 @@ vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
 
 	if (vec->total <= hdr_len)
 		return VHU_COPY_BAD_HDR; /* CVE-2022-2132: chain < header */
-	vhu_vec_gather(vec, &hdr, hdr_len);
 	pkt_len = vec->total - hdr_len;
+
+	/* Fast path: header and packet in one piece (what DPDK's virtio
+	 * PMD and Linux send) that fits the first mbuf. */
+	if (likely(vec->nbufs == 1 && pkt_len <= rte_pktmbuf_tailroom(m))) {
+		const uint8_t *src = vec->bufs[0].addr;
+
+		memcpy(&hdr, src, hdr_len);
+		rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src + hdr_len,
+			   pkt_len);
+		m->data_len = (uint16_t)pkt_len;
+		goto done;
+	}
+	vhu_vec_gather(vec, &hdr, hdr_len);
 
 	for (i = 0; i < vec->nbufs; i++) {
 		const uint8_t *src = vec->bufs[i].addr;
@@ -67,6 +79,7 @@ vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
 			n -= c;
 		}
 	}
+done:
 	m->pkt_len = pkt_len;
 
 	/* Flag bits we do not know are ignored (the spec says so). */
@@ -117,6 +130,24 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 	uint32_t written = 0;
 	uint16_t i;
 
+	/* Fast path: a whole one-segment packet, no offload patches, into
+	 * a first piece big enough for header and data. */
+	if (likely(c->hdr_off == 0 && c->npatch == 0 && c->seg->next == NULL &&
+		   c->left <= vec->bufs[0].len)) {
+		uint8_t *dst = vec->bufs[0].addr;
+
+		memcpy(dst, c->hdr.bytes, c->hdr_len);
+		rte_memcpy(dst + c->hdr_len, rte_pktmbuf_mtod(c->seg,
+				const uint8_t *), c->left - c->hdr_len);
+		written = c->left;
+		c->hdr_off = c->hdr_len;
+		c->seg_off = c->seg->data_len;
+		c->left = 0;
+		if (logging)
+			vhu_dirty_mark(vr, vec->bufs[0].gpa, written);
+		return written;
+	}
+
 	for (i = 0; i < vec->nbufs && c->left > 0; i++) {
 		uint8_t *dst = vec->bufs[i].addr;
 		uint32_t room = vec->bufs[i].len;
@@ -166,6 +197,12 @@ vhu_copy_set_num_buffers(const struct vhu_bufvec *vec, uint16_t num_buffers,
 	uint32_t pos = 0, i, k = 0;
 
 	memcpy(b, &num_buffers, sizeof(b)); /* little-endian host */
+	if (likely(vec->bufs[0].len >= off + 2)) {
+		memcpy(vec->bufs[0].addr + off, b, 2);
+		if (logging)
+			vhu_dirty_mark(vr, vec->bufs[0].gpa + off, 2);
+		return;
+	}
 	for (i = 0; i < vec->nbufs && k < 2; i++) {
 		uint32_t len = vec->bufs[i].len;
 
