@@ -14,37 +14,6 @@
 
 #define VHU_BIT(b) (1ULL << (b))
 
-/* Everything the datapath and control plane implement; an application
- * can offer at most these. */
-#define VHU_FEATURES_SUPPORTED ( \
-	VHU_BIT(VIRTIO_F_VERSION_1) | \
-	VHU_BIT(VIRTIO_F_ANY_LAYOUT) | \
-	VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC) | \
-	VHU_BIT(VIRTIO_RING_F_EVENT_IDX) | \
-	VHU_BIT(VIRTIO_F_IN_ORDER) | \
-	VHU_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
-	VHU_BIT(VIRTIO_NET_F_CSUM) | \
-	VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
-	VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | \
-	VHU_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
-	VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | \
-	VHU_BIT(VIRTIO_NET_F_HOST_TSO6) | \
-	VHU_BIT(VIRTIO_NET_F_MTU) | \
-	VHU_BIT(VIRTIO_NET_F_MQ) | \
-	VHU_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
-	VHU_BIT(VHOST_F_LOG_ALL) | \
-	VHU_BIT(VHU_F_PROTOCOL_FEATURES))
-
-/* Offered only when the application enables the offload that needs them
- * (struct vhu_device_config.offloads, vhu_offload_features()); ignored in
- * its `features`. */
-#define VHU_FEATURES_OFFLOAD ( \
-	VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
-	VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | \
-	VHU_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
-	VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | \
-	VHU_BIT(VIRTIO_NET_F_HOST_TSO6))
-
 /* Offered when the application asks for no particular set. MQ is added
  * when the device has more than one queue pair. */
 #define VHU_FEATURES_DEFAULT ( \
@@ -59,6 +28,21 @@
 	VHU_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | \
 	VHU_BIT(VHOST_F_LOG_ALL) | \
 	VHU_BIT(VHU_F_PROTOCOL_FEATURES))
+
+/* Offered only when the application enables the offload that needs them
+ * (struct vhu_device_config.offloads, vhu_offload_features()); ignored in
+ * its `features`. */
+#define VHU_FEATURES_OFFLOAD ( \
+	VHU_BIT(VIRTIO_NET_F_GUEST_CSUM) | \
+	VHU_BIT(VIRTIO_NET_F_GUEST_TSO4) | \
+	VHU_BIT(VIRTIO_NET_F_GUEST_TSO6) | \
+	VHU_BIT(VIRTIO_NET_F_HOST_TSO4) | \
+	VHU_BIT(VIRTIO_NET_F_HOST_TSO6))
+
+/* Everything the datapath and control plane implement; an application
+ * can offer at most these. */
+#define VHU_FEATURES_SUPPORTED (VHU_FEATURES_DEFAULT | \
+	VHU_BIT(VIRTIO_NET_F_MQ) | VHU_FEATURES_OFFLOAD)
 
 #define VHU_PROTOCOL_FEATURES_OFFERED ( \
 	VHU_BIT(VHU_PROTO_F_MQ) | \
