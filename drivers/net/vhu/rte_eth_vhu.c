@@ -38,6 +38,7 @@ vhu_ethdev_device_create(struct vhu_ethdev *priv, int numa_node)
 		.ops = &vhu_ethdev_vhu_ops,
 		.ctx = priv,
 		.numa_socket = numa_node,
+		.offloads = priv->args.offloads,
 	};
 	int ret;
 

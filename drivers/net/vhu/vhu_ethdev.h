@@ -63,6 +63,7 @@ struct vhu_ethdev_args {
 	bool client;
 	bool have_mac;
 	struct rte_ether_addr mac;
+	uint64_t offloads;      /* VHU_OFFLOAD_* for struct vhu_device_config */
 };
 
 /*

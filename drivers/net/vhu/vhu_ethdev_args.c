@@ -2,9 +2,10 @@
 /*
  * net_vhu devargs. The keys are net_vhost's (DPDK 22.11), so that moving
  * a command line from net_vhost to net_vhu is a rename, plus our own mac=.
- * net_vhost keys that mean nothing for vhu are accepted and logged, never
- * rejected: see doc/pmd.md for each. Unknown or repeated keys and bad
- * values are errors that name the key.
+ * tso= and legacy-ol-flags= select lib/vhu's dequeue offloads as they do
+ * net_vhost's; net_vhost keys that mean nothing for vhu are accepted and
+ * logged, never rejected: see doc/pmd.md for each. Unknown or repeated
+ * keys and bad values are errors that name the key.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@ struct vhu_ethdev_arg {
 		     const char *value, struct vhu_ethdev_args *args);
 	/* For keys without effect: why, when the value is 1. */
 	const char *no_effect;
+	/* For offload keys: the VHU_OFFLOAD_* bits value 1 sets. */
+	uint64_t offload;
 };
 
 /* A strict 0|1. @return 0 or 1; -1 otherwise. */
@@ -87,6 +90,25 @@ vhu_ethdev_arg_client(const char *name, const struct vhu_ethdev_arg *arg,
 	return 0;
 }
 
+/* tso=, legacy-ol-flags=: a 0|1 that sets or clears a lib/vhu offload. */
+static int
+vhu_ethdev_arg_offload(const char *name, const struct vhu_ethdev_arg *arg,
+		const char *value, struct vhu_ethdev_args *args)
+{
+	int v = vhu_ethdev_arg_bool(value);
+
+	if (v < 0) {
+		VHU_ETHDEV_LOG(ERR, "%s: %s=%s: must be 0 or 1", name, arg->key,
+			       value != NULL ? value : "");
+		return -EINVAL;
+	}
+	if (v == 1)
+		args->offloads |= arg->offload;
+	else
+		args->offloads &= ~arg->offload;
+	return 0;
+}
+
 static int
 vhu_ethdev_arg_mac(const char *name, const struct vhu_ethdev_arg *arg,
 		const char *value, struct vhu_ethdev_args *args)
@@ -122,22 +144,25 @@ vhu_ethdev_arg_ignored(const char *name, const struct vhu_ethdev_arg *arg,
 }
 
 static const struct vhu_ethdev_arg vhu_ethdev_arg_table[] = {
-	{ "iface", vhu_ethdev_arg_iface, NULL },
-	{ "queues", vhu_ethdev_arg_queues, NULL },
-	{ "client", vhu_ethdev_arg_client, NULL },
-	{ "mac", vhu_ethdev_arg_mac, NULL },
+	{ "iface", vhu_ethdev_arg_iface, NULL, 0 },
+	{ "queues", vhu_ethdev_arg_queues, NULL, 0 },
+	{ "client", vhu_ethdev_arg_client, NULL, 0 },
+	{ "mac", vhu_ethdev_arg_mac, NULL, 0 },
+	/* net_vhost: offer HOST_TSO4/6. Guest GSO packets arrive as one
+	 * TSO mbuf (RTE_MBUF_F_TX_TCP_SEG ...) for the application. */
+	{ "tso", vhu_ethdev_arg_offload, NULL, VHU_OFFLOAD_DEQUEUE_TSO },
+	/* net_vhost: guest partial checksums become TX offload flags
+	 * instead of being completed in software. */
+	{ "legacy-ol-flags", vhu_ethdev_arg_offload, NULL,
+	  VHU_OFFLOAD_DEQUEUE_CSUM },
 	{ "iommu-support", vhu_ethdev_arg_ignored,
-	  "vhu does not offer VIRTIO_F_IOMMU_PLATFORM (no IOTLB)" },
+	  "vhu does not offer VIRTIO_F_IOMMU_PLATFORM (no IOTLB)", 0 },
 	{ "postcopy-support", vhu_ethdev_arg_ignored,
-	  "vhu does not offer postcopy live migration (PAGEFAULT)" },
-	{ "tso", vhu_ethdev_arg_ignored,
-	  "vhu does not offer HOST_TSO4/6; guests send segments of MTU size" },
+	  "vhu does not offer postcopy live migration (PAGEFAULT)", 0 },
 	{ "linear-buffer", vhu_ethdev_arg_ignored,
-	  "vhu chains mbufs for guest packets larger than one mbuf" },
+	  "vhu chains mbufs for guest packets larger than one mbuf", 0 },
 	{ "ext-buffer", vhu_ethdev_arg_ignored,
-	  "vhu copies guest packets into the RX queue's mbufs" },
-	{ "legacy-ol-flags", vhu_ethdev_arg_ignored,
-	  "vhu sets no offload flags on received mbufs" },
+	  "vhu copies guest packets into the RX queue's mbufs", 0 },
 };
 
 static const struct vhu_ethdev_arg *
@@ -162,6 +187,9 @@ vhu_ethdev_args_parse(const char *name, const char *devargs,
 
 	memset(args, 0, sizeof(*args));
 	args->queues = 1;
+	/* Always: the guest may take checksum requests of TX mbufs as
+	 * partial checksums (GUEST_CSUM); without it vhu computes them. */
+	args->offloads = VHU_OFFLOAD_ENQUEUE_CSUM;
 	if (devargs != NULL && devargs[0] != '\0') {
 		/* No key list: we check the keys, and say which one is bad. */
 		kv = rte_kvargs_parse(devargs, NULL);

@@ -51,11 +51,18 @@ vhu_ethdev_infos_get(struct rte_eth_dev *eth_dev,
 	info->max_rx_queues = priv->args.queues;
 	info->max_tx_queues = priv->args.queues;
 	info->min_rx_bufsize = 0;
-	/* Only what lib/vhu really does: guest packets larger than one
-	 * mbuf arrive chained; chained mbufs are sent. Partial checksums
-	 * from the guest are completed in software, so no checksum flags. */
+	/* Only what lib/vhu really does. RX: guest packets larger than one
+	 * mbuf arrive chained; their checksums are complete unless
+	 * legacy-ol-flags=1 / tso=1 leave them to the application as TX
+	 * flags (no RX checksum flags are set either way). TX: chained
+	 * mbufs, and IPv4/TCP/UDP checksum requests, which lib/vhu passes
+	 * to a guest that negotiated GUEST_CSUM or else computes into the
+	 * guest's copy. TSO mbufs are not taken: lib/vhu does not segment
+	 * for guests without GUEST_TSO. */
 	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+		RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	info->rx_queue_offload_capa = 0;
 	info->tx_queue_offload_capa = 0;
 	info->flow_type_rss_offloads = 0;

@@ -10,7 +10,8 @@
  *   ierrors, q_errors  guest packets consumed and dropped: invalid
  *                    descriptor chains, or sent while the ring was disabled
  *   rx_nombuf        bursts that found the mempool empty
- *   oerrors          packets dropped as larger than the guest's buffers
+ *   oerrors          packets dropped: larger than the guest's buffers, or
+ *                    asking for an offload that cannot be done
  * xstats: every lib/vhu ring counter per queue (rx_qN_*, tx_qN_*), and
  * the device's vhost-user counters. doc/pmd.md explains each.
  */
@@ -38,6 +39,8 @@ static const struct vhu_xstat_ring_field vhu_xstat_ring_fields[] = {
 	VHU_RING_FIELD("drop_too_big", drop_too_big, VHU_XS_TX),
 	VHU_RING_FIELD("drop_disabled", drop_disabled, VHU_XS_RX),
 	VHU_RING_FIELD("drop_bad_desc", drop_bad_desc, VHU_XS_RX | VHU_XS_TX),
+	VHU_RING_FIELD("bad_offload", bad_offload, VHU_XS_RX),
+	VHU_RING_FIELD("drop_offload", drop_offload, VHU_XS_TX),
 	VHU_RING_FIELD("nombuf", nombuf, VHU_XS_RX),
 	VHU_RING_FIELD("notifications", notifications, VHU_XS_RX | VHU_XS_TX),
 	VHU_RING_FIELD("ring_starts", starts, VHU_XS_RX | VHU_XS_TX),
@@ -130,7 +133,7 @@ vhu_ethdev_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 		vhu_ethdev_ring_stats(priv, 2 * q, &rs);
 		stats->opackets += rs.packets;
 		stats->obytes += rs.bytes;
-		stats->oerrors += rs.drop_too_big;
+		stats->oerrors += rs.drop_too_big + rs.drop_offload;
 		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_opackets[q] = rs.packets;
 			stats->q_obytes[q] = rs.bytes;
