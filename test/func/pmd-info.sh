@@ -10,15 +10,19 @@
 #    key, missing iface, bad queue counts, bad 0|1 values, a key given
 #    twice, a bad MAC, a path too long, two ports on one socket;
 #  - net_vhost's keys without effect for vhu are accepted (and logged), the
-#    mac= devarg sets the port's address, and the eth_vhu alias works.
+#    mac= devarg sets the port's address, and the eth_vhu alias works;
+#  - the features a front-end (vhu-fe) can negotiate: CSUM and GUEST_CSUM
+#    always, HOST_TSO4/6 only with tso=1.
 #
-# Usage: pmd-info.sh PLUGIN
+# Usage: pmd-info.sh PLUGIN VHU_FE
 set -u
 SUPPORT=${VHU_TEST_SUPPORT:-$(dirname "$0")/../support}
 . "$SUPPORT/vhu-test-lib.sh"
 . "$(dirname "$0")/pmd-lib.sh"
 
 pmd_init pmd-info "${1:-}"
+VHU_FE=${2:-}
+[ -n "$VHU_FE" ] && [ -x "$VHU_FE" ] || vt_fail "vhu-fe tool not found: '$VHU_FE'"
 
 vt_log "--- PMD info"
 command -v dpdk-pmdinfo.py >/dev/null || vt_fail "dpdk-pmdinfo.py not found (package dpdk-dev)"
@@ -59,7 +63,7 @@ bad_args() {
 	vt_start "$name" env "${PMD_ENV[@]}" dpdk-testpmd $(vt_eal_args "$name" 1) \
 		-d "$PMD_PLUGIN" "${vdevs[@]}" -- --total-num-mbufs 2048 --no-flush-rx
 	# Without -i, testpmd exits at the end of its stdin (/dev/null).
-	vt_wait "$name" 30 || rc=$?
+	vt_wait "$name" 90 || rc=$?
 	pmd_check_log "$name"
 	[ "$rc" = 0 ] || vt_fail "$name: testpmd exited with $rc"
 	grep -q "failed to initialize $last device" "$VT_DIR/$name.log" ||
@@ -86,21 +90,42 @@ touch "$VT_DIR/file"
 bad_args not-socket "path exists and is not a socket" "net_vhu0,iface=$VT_DIR/file"
 
 vt_log "--- accepted devargs"
-pmd_be ok 1 "iface=$S,client=0,queues=1,mac=02:11:22:33:44:55,iommu-support=1,postcopy-support=1,tso=1,linear-buffer=1,ext-buffer=1,legacy-ol-flags=0"
-for key in iommu-support postcopy-support tso linear-buffer ext-buffer; do
+pmd_be ok 1 "iface=$S,client=0,queues=1,mac=02:11:22:33:44:55,iommu-support=1,postcopy-support=1,tso=0,linear-buffer=1,ext-buffer=1,legacy-ol-flags=0"
+for key in iommu-support postcopy-support linear-buffer ext-buffer; do
 	grep -q "$key=1 has no effect" "$VT_DIR/ok.log" || vt_fail "no notice for $key=1"
 done
-grep -q "legacy-ol-flags" "$VT_DIR/ok.log" && vt_fail "legacy-ol-flags=0 should be silent"
-m=$(pmd_do ok "show port info 0" "Link status")
+grep -qE "(tso|legacy-ol-flags).*no effect" "$VT_DIR/ok.log" && vt_fail "tso/legacy-ol-flags are not without effect"
+pmd_do ok "show port info 0" "Link status"
+m=$PMD_MARK
 pmd_after ok "$m" | grep -q "MAC address: 02:11:22:33:44:55" || vt_fail "mac= not applied"
 pmd_after ok "$m" | grep -q "Driver name: net_vhu" || vt_fail "driver name"
 pmd_after ok "$m" | grep -qE "Max possible RX queues: 1$" || vt_fail "max RX queues from queues="
 pmd_quit ok
 
+vt_log "--- offered offload features"
+# VERSION_1 | MRG_RXBUF | CSUM | GUEST_CSUM | HOST_TSO4 | HOST_TSO6
+WANT=0x100009803
+# features NAME DEVARGS: sets FEAT to what vhu-fe, wanting $WANT,
+# negotiates with a port (not in a subshell: it starts processes).
+features() {
+	local name=$1 out=$VT_DIR/$1.fe
+	pmd_be "$name" 1 "iface=$S,$2"
+	pmd_start "$name"
+	timeout 60 "$VHU_FE" --path "$S" --features "$WANT" --tx 10 \
+		--timeout 30 >"$out" 2>&1 || vt_fail "$name: vhu-fe failed: $(cat "$out")"
+	pmd_quit "$name"
+	FEAT=$(sed -n 's/^features=//p' "$out")
+}
+features feat-default "queues=1"
+vt_assert_eq "$FEAT" 0x100008003 "negotiated by default (no HOST_TSO)"
+features feat-tso "tso=1,legacy-ol-flags=1"
+vt_assert_eq "$FEAT" 0x100009803 "negotiated with tso=1 (HOST_TSO4/6)"
+
 pmd_testpmd_i alias 1 "${PMD_ENV[@]}" -- -d "$PMD_PLUGIN" \
 	--vdev "eth_vhu0,iface=$S,queues=3" -- --rxq=3 --txq=3
 pmd_prompt alias
-m=$(pmd_do alias "show port info 0" "Link status")
+pmd_do alias "show port info 0" "Link status"
+m=$PMD_MARK
 pmd_after alias "$m" | grep -q "Driver name: net_vhu" || vt_fail "eth_vhu alias"
 pmd_after alias "$m" | grep -qE "Max possible RX queues: 3$" || vt_fail "max RX queues 3"
 pmd_quit alias

@@ -26,7 +26,7 @@ N=20000
 fe_val() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 
 pmd_be be 1 "iface=$SOCK" --enable-scatter --tx-offloads=0x8000
-pmd_do be "set fwd io retry" "Set io packet forwarding mode with retry" >/dev/null
+pmd_do be "set fwd io retry" "Set io packet forwarding mode with retry"
 # Retry a burst the guest has no room for up to ~1 s (10 us x 100000):
 # vhu-fe shares the two cores and a 9000-byte frame takes 5 of its 256
 # RX buffers, so its ring fills long before testpmd's default 64 us.
@@ -45,7 +45,8 @@ loop() {
 	pmd_start be
 	vt_wait "fe-$name" 100 || rc=$?
 	[ "$rc" = 0 ] || vt_fail "$name: vhu-fe exited with $rc"
-	m=$(pmd_stop be)
+	pmd_stop be
+	m=$PMD_MARK
 	vt_assert_eq "$(pmd_total be "$m" RX-packets)" "$N" "$name: testpmd RX-packets"
 	vt_assert_eq "$(pmd_total be "$m" TX-packets)" "$N" "$name: testpmd TX-packets"
 	vt_assert_eq "$(fe_val "$out" tx_packets)" "$N" "$name: frames sent"
@@ -59,7 +60,9 @@ loop mrg1 --mrg-rxbuf 1 --size 60-1514
 loop mrg0 --mrg-rxbuf 0 --size 60-1514 --tx-layout chain --tx-segs 3
 loop jumbo --mrg-rxbuf 1 --size 60-9000 --regions 2
 
-m=$(pmd_xstats be 0 tx_q0_ring_broken)
+pmd_xstats be 0 tx_q0_ring_broken
+
+m=$PMD_MARK
 vt_assert_eq "$(pmd_value be "$m" rx_q0_packets)" "$total" "xstat rx_q0_packets"
 vt_assert_eq "$(pmd_value be "$m" tx_q0_packets)" "$total" "xstat tx_q0_packets"
 vt_assert_eq "$(pmd_value be "$m" rx_q0_bytes)" "$(pmd_value be "$m" tx_q0_bytes)" "xstat bytes in = out"

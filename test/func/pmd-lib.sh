@@ -149,14 +149,18 @@ pmd_wait_after() {
 }
 
 # pmd_do NAME COMMAND REGEX [TIMEOUT_S]: type COMMAND and wait for REGEX
-# in what follows; fails the test otherwise. Prints the mark it used.
+# in what follows; fails the test otherwise. Sets PMD_MARK to the mark it
+# used, to read the output with pmd_value / pmd_total / pmd_after.
+# (Functions that fail the test or start processes set variables instead
+# of printing: in a command substitution vt_fail would only end the
+# subshell.)
 pmd_do() {
 	local name=$1 cmd=$2 re=$3 timeout=${4:-20} mark
 	mark=$(pmd_mark "$name")
 	pmd_cmd "$name" "$cmd"
 	pmd_wait_after "$name" "$mark" "$re" "$timeout" ||
 		vt_fail "$name: '$cmd' did not produce /$re/"
-	printf '%s' "$mark"
+	PMD_MARK=$mark
 }
 
 # pmd_total NAME MARK FIELD: FIELD (RX-packets, TX-packets, TX-dropped...)
@@ -176,17 +180,17 @@ pmd_value() {
 }
 
 # pmd_xstats NAME PORT LAST: show the port's xstats and wait for the
-# last one, LAST (a name); prints the mark to read them with pmd_value.
+# last one, LAST (a name); PMD_MARK is where to read them (pmd_value).
 pmd_xstats() {
 	pmd_do "$1" "show port xstats $2" "^$3: [0-9]+" 10
 }
 
 # pmd_start NAME: start forwarding; waits until it runs.
 pmd_start() {
-	pmd_do "$1" start "packet forwarding.* - ports=" 20 >/dev/null
+	pmd_do "$1" start "packet forwarding.* - ports=" 20
 }
 
-# pmd_stop NAME: stop forwarding; prints the mark for pmd_total.
+# pmd_stop NAME: stop forwarding; PMD_MARK is where pmd_total reads.
 pmd_stop() {
 	pmd_do "$1" stop "Accumulated forward statistics" 20
 }
@@ -200,9 +204,11 @@ pmd_round() {
 	pmd_start "$rx"
 	pmd_start "$tx"
 	sleep "$secs"
-	mt=$(pmd_stop "$tx")
+	pmd_stop "$tx"
+	mt=$PMD_MARK
 	sleep 1
-	mr=$(pmd_stop "$rx")
+	pmd_stop "$rx"
+	mr=$PMD_MARK
 	PMD_SENT=$(pmd_total "$tx" "$mt" TX-packets)
 	PMD_GOT=$(pmd_total "$rx" "$mr" RX-packets)
 	vt_log "round $tx -> $rx: sent $PMD_SENT, received $PMD_GOT"
@@ -216,18 +222,19 @@ pmd_assert_round() {
 	vt_assert_eq "$PMD_GOT" "$PMD_SENT" "$4: packets received = sent"
 }
 
-# pmd_link NAME PORT: "up" or "down", from testpmd's show port info.
+# pmd_link NAME PORT: sets PMD_LINK to "up" or "down", from testpmd's
+# show port info.
 pmd_link() {
-	local mark
-	mark=$(pmd_do "$1" "show port info $2" "Link status: " 10)
-	pmd_after "$1" "$mark" | awk '/Link status: / { print $3; exit }'
+	pmd_do "$1" "show port info $2" "Link status: " 10
+	PMD_LINK=$(pmd_after "$1" "$PMD_MARK" | awk '/Link status: / { print $3; exit }')
 }
 
 # pmd_wait_link NAME PORT up|down [TIMEOUT_S]
 pmd_wait_link() {
 	local i
 	for ((i = 0; i < ${4:-20}; i++)); do
-		[ "$(pmd_link "$1" "$2")" = "$3" ] && return 0
+		pmd_link "$1" "$2"
+		[ "$PMD_LINK" = "$3" ] && return 0
 		sleep 1
 	done
 	return 1

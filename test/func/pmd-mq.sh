@@ -24,11 +24,12 @@ pmd_wait_rings be "$m" 2 30
 pmd_wait_link be 0 up 20 || vt_fail "net_vhu link not up"
 
 vt_log "--- guest TX on both queues -> net_vhu RX"
-pmd_do be "set fwd rxonly" "Set rxonly" >/dev/null
-pmd_do fe "set fwd txonly" "Set txonly" >/dev/null
+pmd_do be "set fwd rxonly" "Set rxonly"
+pmd_do fe "set fwd txonly" "Set txonly"
 pmd_assert_round fe be 3 "guest TX"
 got=$PMD_GOT
-m=$(pmd_xstats be 0 $LAST)
+pmd_xstats be 0 $LAST
+m=$PMD_MARK
 q0=$(pmd_value be "$m" rx_q0_packets)
 q1=$(pmd_value be "$m" rx_q1_packets)
 vt_assert_ge "$q0" 1000 "xstat rx_q0_packets"
@@ -36,17 +37,19 @@ vt_assert_ge "$q1" 1000 "xstat rx_q1_packets"
 vt_assert_eq $((q0 + q1)) "$got" "rx_q0 + rx_q1 packets"
 
 vt_log "--- net_vhu TX on both queues -> guest RX"
-pmd_do be "set fwd txonly" "Set txonly" >/dev/null
-pmd_do fe "set fwd rxonly" "Set rxonly" >/dev/null
+pmd_do be "set fwd txonly" "Set txonly"
+pmd_do fe "set fwd rxonly" "Set rxonly"
 pmd_assert_round be fe 3 "guest RX"
 sent=$PMD_SENT
-m=$(pmd_xstats be 0 $LAST)
+pmd_xstats be 0 $LAST
+m=$PMD_MARK
 q0=$(pmd_value be "$m" tx_q0_packets)
 q1=$(pmd_value be "$m" tx_q1_packets)
 vt_assert_ge "$q0" 1000 "xstat tx_q0_packets"
 vt_assert_ge "$q1" 1000 "xstat tx_q1_packets"
 vt_assert_eq $((q0 + q1)) "$sent" "tx_q0 + tx_q1 packets"
-m=$(pmd_do fe "show port stats 0" "NIC statistics for port 0")
+pmd_do fe "show port stats 0" "NIC statistics for port 0"
+m=$PMD_MARK
 vt_assert_eq "$(pmd_value fe "$m" RX-packets)" "$sent" "virtio-user RX-packets"
 
 pmd_quit fe

@@ -117,8 +117,8 @@ port_stat() {
 through() {
 	local txvm=$1 rxvm=$2 txp=$3 rxp=$4 rx0 tx0 rx1 tx1
 	vt_log "--- $txvm -> OVS -> $rxvm"
-	pmd_do "$txvm" "set fwd txonly" "Set txonly" >/dev/null
-	pmd_do "$rxvm" "set fwd rxonly" "Set rxonly" >/dev/null
+	pmd_do "$txvm" "set fwd txonly" "Set txonly"
+	pmd_do "$rxvm" "set fwd rxonly" "Set rxonly"
 	rx0=$(port_stat "$txp" rx pkts)
 	tx0=$(port_stat "$rxp" tx pkts)
 	pmd_round "$txvm" "$rxvm" 3

@@ -28,11 +28,11 @@ SOCK=$VT_DIR/vhu.sock
 # both_ways FE WHAT: a counted round each way with front-end FE.
 both_ways() {
 	local fe=$1
-	pmd_do be "set fwd rxonly" "Set rxonly" >/dev/null
-	pmd_do "$fe" "set fwd txonly" "Set txonly" >/dev/null
+	pmd_do be "set fwd rxonly" "Set rxonly"
+	pmd_do "$fe" "set fwd txonly" "Set txonly"
 	pmd_assert_round "$fe" be 2 "$2: guest TX"
-	pmd_do be "set fwd txonly" "Set txonly" >/dev/null
-	pmd_do "$fe" "set fwd rxonly" "Set rxonly" >/dev/null
+	pmd_do be "set fwd txonly" "Set txonly"
+	pmd_do "$fe" "set fwd rxonly" "Set rxonly"
 	pmd_assert_round be "$fe" 2 "$2: guest RX"
 }
 
@@ -67,7 +67,9 @@ for n in 2 3; do
 	both_ways "fe$n" "front-end $n"
 done
 
-m=$(pmd_xstats be 0 tx_q0_ring_broken)
+pmd_xstats be 0 tx_q0_ring_broken
+
+m=$PMD_MARK
 vt_assert_eq "$(pmd_value be "$m" vhost_user_connections)" 3 "xstat vhost_user_connections"
 vt_assert_eq "$(pmd_value be "$m" vhost_user_disconnections)" 2 "xstat vhost_user_disconnections"
 vt_assert_eq "$(pmd_value be "$m" rx_q0_ring_broken)" 0 "xstat rx_q0_ring_broken"

@@ -28,11 +28,11 @@ DEVARGS="iface=$SOCK,client=1"
 
 # both_ways WHAT: a counted round each way.
 both_ways() {
-	pmd_do be "set fwd rxonly" "Set rxonly" >/dev/null
-	pmd_do fe "set fwd txonly" "Set txonly" >/dev/null
+	pmd_do be "set fwd rxonly" "Set rxonly"
+	pmd_do fe "set fwd txonly" "Set txonly"
 	pmd_assert_round fe be 2 "$1: guest TX"
-	pmd_do be "set fwd txonly" "Set txonly" >/dev/null
-	pmd_do fe "set fwd rxonly" "Set rxonly" >/dev/null
+	pmd_do be "set fwd txonly" "Set txonly"
+	pmd_do fe "set fwd rxonly" "Set rxonly"
 	pmd_assert_round be fe 2 "$1: guest RX"
 }
 
@@ -44,25 +44,27 @@ pmd_wait_link be 0 up 20 || vt_fail "net_vhu link not up"
 both_ways "at start"
 
 vt_log "--- net_vhu port stop/start while the guest sends"
-pmd_do be "port stop 0" "Stopping ports" >/dev/null
-pmd_do fe "set fwd txonly" "Set txonly" >/dev/null
+pmd_do be "port stop 0" "Stopping ports"
+pmd_do fe "set fwd txonly" "Set txonly"
 pmd_start fe
 sleep 1
-m=$(pmd_stop fe)
+pmd_stop fe
+m=$PMD_MARK
 waiting=$(pmd_total fe "$m" TX-packets)
 vt_log "sent while net_vhu was stopped: $waiting (they wait in the guest's TX ring)"
-pmd_do be "port start 0" "Port 0: link state change event|Checking link statuses" >/dev/null
+pmd_do be "port start 0" "Port 0: link state change event|Checking link statuses"
 pmd_wait_link be 0 up 10 || vt_fail "link not up after port start"
-pmd_do be "set fwd rxonly" "Set rxonly" >/dev/null
+pmd_do be "set fwd rxonly" "Set rxonly"
 pmd_start be
 sleep 1
-m=$(pmd_stop be)
+pmd_stop be
+m=$PMD_MARK
 vt_assert_eq "$(pmd_total be "$m" RX-packets)" "$waiting" "packets that waited, received after port start"
 both_ways "after net_vhu port stop/start"
 
 vt_log "--- virtio-user port stop/start"
-pmd_do fe "port stop 0" "Stopping ports" >/dev/null
-pmd_do fe "port start 0" "Checking link statuses|link state change" >/dev/null
+pmd_do fe "port stop 0" "Stopping ports"
+pmd_do fe "port start 0" "Checking link statuses|link state change"
 pmd_wait_link be 0 up 10 || vt_fail "net_vhu link not up"
 both_ways "after virtio-user port stop/start"
 
@@ -74,36 +76,37 @@ vt_log "--- detach / attach"
 pmd_quit fe
 pmd_wait_link be 0 down 20 || vt_fail "net_vhu link still up without virtio-user"
 SOCK2=$VT_DIR/vhu.sock
-pmd_do be "set fwd io retry" "Set io packet forwarding mode with retry" >/dev/null
+pmd_do be "set fwd io retry" "Set io packet forwarding mode with retry"
 pmd_cmd be "set burst tx delay 10 retry 100000"
-# heap_alloc: testpmd's "Total" heap bytes in use (MiB, 6 decimals).
+# heap_alloc: HEAP = testpmd's "Total" heap in use (MiB, 6 decimals).
 heap_alloc() {
-	local m
-	m=$(pmd_do be "dump_socket_mem" "^Total +: ")
-	pmd_after be "$m" | awk '/^Total +:/ { for (i = 1; i < NF; i++) if ($i == "alloc:") { sub(/\(.*/, "", $(i + 1)); print $(i + 1); exit } }'
+	pmd_do be "dump_socket_mem" "^Total +: "
+	HEAP=$(pmd_after be "$PMD_MARK" | awk '/^Total +:/ { for (i = 1; i < NF; i++) if ($i == "alloc:") { sub(/\(.*/, "", $(i + 1)); print $(i + 1); exit } }')
+	[ -n "$HEAP" ] || vt_fail "no heap figure from dump_socket_mem"
 }
 fds() { ls "/proc/$(vt_pid be)/fd" | wc -l; }
 for i in 1 2 3; do
-	pmd_do be "port stop 0" "Stopping ports" >/dev/null
+	pmd_do be "port stop 0" "Stopping ports"
 	if [ "$i" != 2 ]; then
-		pmd_do be "port close 0" "Port 0 is closed" >/dev/null
-		pmd_do be "device detach net_vhu0" "Device net_vhu0 is detached" >/dev/null
+		pmd_do be "port close 0" "Port 0 is closed"
+		pmd_do be "device detach net_vhu0" "Device net_vhu0 is detached"
 	else
-		pmd_do be "port detach 0" "Device is detached" >/dev/null
+		pmd_do be "port detach 0" "Device is detached"
 	fi
 	[ -e "$SOCK2" ] && vt_fail "detach $i: $SOCK2 outlived the port"
-	heap[$i]=$(heap_alloc)
+	heap_alloc
+	heap[$i]=$HEAP
 	fd[$i]=$(fds)
 	vt_log "after detach $i: heap in use ${heap[$i]} MiB, $((fd[$i])) open fds"
-	pmd_do be "port attach net_vhu0,iface=$SOCK2" "Port 0 is attached" >/dev/null
-	pmd_do be "port start 0" "Checking link statuses" >/dev/null
+	pmd_do be "port attach net_vhu0,iface=$SOCK2" "Port 0 is attached"
+	pmd_do be "port start 0" "Checking link statuses"
 	pmd_start be
 	out=$VT_DIR/fe-$i.log
 	timeout 60 "$VHU_FE" --path "$SOCK2" --tx 5000 --rx 5000 --pattern \
 		--size 60-1514 --timeout 30 >"$out" 2>&1 || vt_fail "attach $i: vhu-fe failed"
 	vt_assert_eq "$(sed -n 's/^rx_packets=//p' "$out")" 5000 "attach $i: frames back"
 	vt_assert_eq "$(sed -n 's/^rx_bad=//p' "$out")" 0 "attach $i: bad frames"
-	pmd_stop be >/dev/null
+	pmd_stop be
 done
 vt_assert_eq "${heap[2]}" "${heap[1]}" "heap in use after detach 2 vs 1"
 vt_assert_eq "${heap[3]}" "${heap[1]}" "heap in use after detach 3 vs 1"
