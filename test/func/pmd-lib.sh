@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Helpers for the net_vhu PMD's func tests (pmd-*.sh), on top of
 # test/support/vhu-test-lib.sh: the plugin loaded into stock testpmd
@@ -39,6 +40,7 @@ pmd_plugin_loadable() {
 	vt_log "plugin: $d is world-writable, so DPDK -d refuses plugins below it; using a copy in $PMD_COPY_DIR"
 	PMD_PLUGIN="$PMD_COPY_DIR/$(basename "$PMD_PLUGIN")"
 	# Keep vt_cleanup's view of the exit code: it reads $? first.
+	# shellcheck disable=SC2154 # pmd_rc is set inside the trap
 	trap 'pmd_rc=$?; rm -rf "$PMD_COPY_DIR"; (exit $pmd_rc); vt_cleanup' EXIT
 }
 
