@@ -55,7 +55,9 @@ if [ ${#PMD_ENV[@]} -gt 0 ]; then
 	OVS_ENV=("${PMD_ENV[0]}" "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0"
 		"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 fi
-OVS_PREFIX=$(vt_file_prefix ovs)
+# Recorded here (not in a subshell) so the test's cleanup removes it.
+vt_file_prefix ovs >/dev/null
+OVS_PREFIX=${VT_PREFIX}-ovs
 "${VSCTL[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
 	"other_config:dpdk-extra=\"-d $PMD_PLUGIN --no-huge --legacy-mem -m 512 --no-pci --file-prefix $OVS_PREFIX --log-level pmd.net.vhu:info\"" \
 	other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
@@ -128,7 +130,7 @@ through() {
 	tx1=$(port_stat "$rxp" tx pkts)
 	vt_log "OVS port $txp: $(ovs-ofctl dump-ports br0 "$txp" | tr -s ' \n' ' ')"
 	vt_log "OVS port $rxp: $(ovs-ofctl dump-ports br0 "$rxp" | tr -s ' \n' ' ')"
-	vt_assert_ge "$PMD_SENT" 1000 "$txvm sent"
+	vt_assert_ge "$PMD_SENT" "$PMD_MIN_SENT" "$txvm sent"
 	vt_assert_ge "$PMD_GOT" 1 "$rxvm received"
 	vt_assert_eq $((rx1 - rx0)) "$PMD_SENT" "OVS port $txp rx pkts = $txvm sent"
 	vt_assert_eq $((tx1 - tx0)) "$PMD_GOT" "OVS port $rxp tx pkts = $rxvm received"
