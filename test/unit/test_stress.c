@@ -89,6 +89,9 @@ stress_cfg(struct vhu_fe_config *c)
 	c->tx_buf_size = 4096;
 	c->mem.nregions = 3;
 	c->mem_add_reg = false;
+	/* Longer than lib/vhu's quiesce bound, so a starved worker shows up
+	 * as the back-end's ETIMEDOUT nack, not as our own timeout. */
+	c->timeout_ms = 20000;
 }
 
 static void
@@ -102,6 +105,7 @@ test_control_vs_datapath(void)
 	const uint64_t total = 200000;
 	unsigned int changes = 0, iter = 0;
 	uint32_t base;
+	unsigned int quiesce_nacks = 0;
 	int rc = 0;
 	uint8_t frame[4000];
 	struct vhu_fe_region extra;
@@ -168,13 +172,22 @@ test_control_vs_datapath(void)
 				rc = vhu_fe_start_ring(t.fe, 0);
 			break;
 		}
+		/* A nack for a quiesce timeout is the documented answer when
+		 * the worker lcore is starved (an overloaded machine): retry
+		 * the change, a few times at most. */
+		if (rc == -EREMOTEIO && vhu_fe_last_ack(t.fe) == ETIMEDOUT &&
+		    ++quiesce_nacks <= 5) {
+			changes--;
+			rc = 0;
+			continue;
+		}
 		if (rc != 0)
 			break;
 	}
 	w.stop = true;
 	rte_eal_wait_lcore(worker_lcore);
-	fprintf(stderr, "  %" PRIu64 " packets looped, %u control changes\n",
-		rx.next, changes);
+	fprintf(stderr, "  %" PRIu64 " packets looped, %u control changes, "
+		"%u quiesce timeouts\n", rx.next, changes, quiesce_nacks);
 	VT_CHECK_EQ(rc, 0);
 	VT_CHECK_EQ(rx.bad, 0);
 	VT_CHECK_EQ(rx.next, total);
