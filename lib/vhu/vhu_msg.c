@@ -77,8 +77,11 @@ static const struct vhu_msg_rule vhu_msg_rules[VHU_REQ_MAX] = {
 		VHU_RING_STATE, VHU_REPLY_ACK, true },
 	[VHU_REQ_SET_VRING_BASE] = { "SET_VRING_BASE",
 		vhu_msg_set_vring_base, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
+	/* GET_VRING_BASE and SET_VRING_ENABLE need no owner: DPDK's
+	 * virtio-user (server=1) sends both before SET_OWNER when a back-end
+	 * reconnects, and on an idle ring they change nothing harmful. */
 	[VHU_REQ_GET_VRING_BASE] = { "GET_VRING_BASE",
-		vhu_msg_get_vring_base, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_DATA, true },
+		vhu_msg_get_vring_base, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_DATA, false },
 	[VHU_REQ_SET_VRING_KICK] = { "SET_VRING_KICK",
 		vhu_msg_set_vring_kick, U64, 0, 1, VHU_RING_FILE, VHU_REPLY_ACK, true },
 	[VHU_REQ_SET_VRING_CALL] = { "SET_VRING_CALL",
@@ -88,7 +91,7 @@ static const struct vhu_msg_rule vhu_msg_rules[VHU_REQ_MAX] = {
 	[VHU_REQ_GET_QUEUE_NUM] = { "GET_QUEUE_NUM",
 		vhu_msg_get_queue_num, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
 	[VHU_REQ_SET_VRING_ENABLE] = { "SET_VRING_ENABLE",
-		vhu_msg_set_vring_enable, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
+		vhu_msg_set_vring_enable, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, false },
 	[VHU_REQ_SEND_RARP] = { "SEND_RARP",
 		vhu_msg_send_rarp, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
 	[VHU_REQ_NET_SET_MTU] = { "NET_SET_MTU",
