@@ -27,8 +27,9 @@
 
 #define HDR_LEN (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + \
 		 sizeof(struct rte_udp_hdr))
-#define SRC_IP RTE_IPV4(198, 18, 0, 0)
-#define DST_IP RTE_IPV4(198, 19, 0, 1)
+/* (RTE_IPV4() shifts an int into its sign bit: undefined behaviour.) */
+#define SRC_IP (UINT32_C(198) << 24 | UINT32_C(18) << 16)
+#define DST_IP (UINT32_C(198) << 24 | UINT32_C(19) << 16 | UINT32_C(1))
 #define UDP_PORT 1024
 
 struct fwd_txgen {
