@@ -25,7 +25,8 @@ bad() {
 	prefix="$VT_PREFIX-bad$N"
 	vt_file_prefix "bad$N" >/dev/null
 	timeout 60 "$FWD_BIN" "$@" >"$D/bad$N.out" 2>"$D/bad$N.err" </dev/null || rc=$?
-	fwd_check_log "bad$N.err"
+	grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$D/bad$N.err" &&
+		{ cat "$D/bad$N.err" >&2; vt_fail "$what: sanitizer report"; }
 	[ "$rc" = 2 ] || { cat "$D/bad$N.out" "$D/bad$N.err" >&2; vt_fail "$what: exit code $rc, not 2"; }
 	grep -qF -- "$msg" "$D/bad$N.err" ||
 		{ cat "$D/bad$N.err" >&2; vt_fail "$what: no '$msg' on stderr"; }
