@@ -120,7 +120,7 @@ pmd_fe() {
 # pmd_prompt NAME [TIMEOUT_S]: wait for an interactive testpmd's first
 # prompt.
 pmd_prompt() {
-	vt_wait_log "$1" 'testpmd> ' "${2:-30}" || vt_fail "$1: no testpmd prompt"
+	vt_testpmd_prompt "$@"
 }
 
 # pmd_mark NAME: the number of lines NAME's log has now.

@@ -229,7 +229,8 @@ vt_testpmd_i() {
 # vt_testpmd_prompt NAME: wait for an interactive testpmd's first prompt
 # (virtio-user with server=1 shows it only once its back-end connected).
 vt_testpmd_prompt() {
-	vt_wait_log "$1" 'testpmd> ' "${2:-30}" || vt_fail "$1: no testpmd prompt"
+	# EAL start-up alone can take tens of seconds on a loaded machine.
+	vt_wait_log "$1" 'testpmd> ' "${2:-90}" || vt_fail "$1: no testpmd prompt"
 }
 
 # vt_testpmd_cmd NAME COMMAND: type a command into an interactive testpmd.
