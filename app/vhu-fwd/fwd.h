@@ -179,7 +179,7 @@ struct fwd_port {
 	/* Counted by the event callbacks; main re-reads the link soon. */
 	uint32_t lsc_pending;
 	uint32_t qev_pending;
-	uint64_t link_changes;
+	uint64_t link_changes;       /* main adds, telemetry reads (atomic) */
 };
 
 /* Rates main computed at its last sample (under fwd_ctx.lock). */

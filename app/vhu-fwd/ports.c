@@ -377,13 +377,13 @@ fwd_ports_poll_link(struct fwd_ctx *ctx, bool all)
 		was = __atomic_load_n(&p->up, __ATOMIC_RELAXED);
 		if (up != was) {
 			__atomic_store_n(&p->up, up, __ATOMIC_RELAXED);
-			p->link_changes++;
+			__atomic_fetch_add(&p->link_changes, 1, __ATOMIC_RELAXED);
 			fwd_say(ctx, "port %u (%s): link %s\n", i, p->label,
 				up ? "up" : "down");
 		} else if (events >= 2 && port_is_vhu(p) && ctx->mac != NULL) {
 			/* Down and up again between two looks: a new
 			 * front-end, maybe with other MACs. */
-			p->link_changes += 2;
+			__atomic_fetch_add(&p->link_changes, 2, __ATOMIC_RELAXED);
 			fwd_say(ctx, "port %u (%s): link went down and came "
 				"back\n", i, p->label);
 			fwd_mac_flush_port(ctx, i);

@@ -119,7 +119,8 @@ tel_port_dict(struct fwd_ctx *ctx, uint16_t p, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "mac", mac);
 	rte_tel_data_add_dict_string(d, "link",
 				     fwd_port_up(ctx, p) ? "up" : "down");
-	rte_tel_data_add_dict_u64(d, "link_changes", port->link_changes);
+	rte_tel_data_add_dict_u64(d, "link_changes",
+		__atomic_load_n(&port->link_changes, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "rx_packets", c.rx_packets);
 	rte_tel_data_add_dict_u64(d, "rx_bytes", c.rx_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_packets", c.tx_packets);
