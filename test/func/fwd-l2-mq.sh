@@ -18,9 +18,10 @@ SUPPORT=${VHU_TEST_SUPPORT:-$(dirname "$0")/../support}
 . "$(dirname "$0")/fwd-lib.sh"
 
 fwd_init fwd-l2-mq "${1:-}"
-MA=02:00:00:00:00:0a MB=02:00:00:00:00:0b MC=02:00:00:00:00:0c
+declare -A MAC=([A]=02:00:00:00:00:0a [B]=02:00:00:00:00:0b [C]=02:00:00:00:00:0c)
 
 vt_file_prefix fwd >/dev/null
+# shellcheck disable=SC2046
 mapfile -t E < <(printf '%s\n' $(vt_eal_args fwd 1))
 E=("${E[@]/#-l/--lcores}")
 vt_start fwd "$FWD_BIN" "${E[@]/#0-1/0@0,1@1,2@1}" -- --mode l2 --queues 2 \
@@ -31,8 +32,7 @@ vt_assert_eq "$(fwd_tel fwd /vhu/lcores)" \
 	'{"lcore1": ["0:0", "2:0", "1:1"], "lcore2": ["1:0", "0:1", "2:1"]}' "lcores"
 
 for vm in A B C; do
-	mac=MA; [ $vm = B ] && mac=MB; [ $vm = C ] && mac=MC
-	fwd_vm $vm "$VT_DIR/${vm,,}.sock" "${!mac}" queues=2 --rxq=2 --txq=2
+	fwd_vm $vm "$VT_DIR/${vm,,}.sock" "${MAC[$vm]}" queues=2 --rxq=2 --txq=2
 done
 for p in 0 1 2; do fwd_link_wait fwd $p up; done
 
@@ -50,7 +50,7 @@ vt_log "--- known unicast A -> B on both queues"
 declare -A rx0
 for vm in A B C; do rx0[$vm]=$(fwd_vm_count $vm RX-packets); done
 tx0=$(fwd_vm_count A TX-packets)
-fwd_vm_send A $MB 4
+fwd_vm_send A "${MAC[B]}" 4
 sleep 1
 vt_assert_eq $(($(fwd_vm_count A TX-packets) - tx0)) 256 "A sent"
 vt_assert_eq $(($(fwd_vm_count B RX-packets) - rx0[B])) 256 "B received"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Helpers for vhu-fwd's func tests (fwd-*.sh), on top of
 # test/support/vhu-test-lib.sh:
@@ -32,7 +33,7 @@ fwd_start() {
 	vt_file_prefix "$name" >/dev/null
 	# shellcheck disable=SC2046
 	vt_start "$name" "$FWD_BIN" $(vt_eal_args "$name" 1) -- "$@"
-	vt_wait_log "$name" '^vhu-fwd: forwarding' 30 || vt_fail "$name did not start"
+	vt_wait_log "$name" '^vhu-fwd: forwarding' 60 || vt_fail "$name did not start"
 }
 
 # fwd_stop NAME [SIGNAL]: stop vhu-fwd; it must exit 0, print its final

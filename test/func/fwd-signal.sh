@@ -27,9 +27,9 @@ no_leftovers() {
 		[ -e "$s" ] && vt_fail "$name: socket $s left behind"
 	done
 	[ -e "/var/run/dpdk/$prefix" ] &&
-		vt_fail "$name: /var/run/dpdk/$prefix left behind: $(ls /var/run/dpdk/$prefix)"
+		vt_fail "$name: /var/run/dpdk/$prefix left behind: $(ls "/var/run/dpdk/$prefix")"
 	if compgen -G "/dev/hugepages/${prefix}map_*" >/dev/null; then
-		vt_fail "$name: hugepage files left: $(ls /dev/hugepages/${prefix}map_*)"
+		vt_fail "$name: hugepage files left: $(ls /dev/hugepages/"${prefix}"map_*)"
 	fi
 	vt_log "ok: $name left no process, socket, runtime directory or hugepage file"
 }
