@@ -394,6 +394,10 @@ vhu_split_enqueue_one(struct vhu_vring *vr, struct rte_mbuf *m,
 			vr->last_used_idx = used_start;
 			return 0;
 		}
+		/* The next head's descriptor is the next cache miss. */
+		if (heads + 1 < avail_left)
+			rte_prefetch0(&vr->desc[vhu_split_head(vr,
+					vr->last_avail_idx + 1) & (vr->size - 1)]);
 		if (unlikely(vhu_split_walk(vr, head, true, v) != VHU_CHAIN_OK)) {
 			/* Drop the bad chain, and return the buffers this
 			 * packet already took empty; then retry the packet. */
