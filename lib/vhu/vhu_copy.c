@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <string.h>
 
+#include <rte_prefetch.h>
+
 #include "vhu_copy.h"
 #include "vhu_dirty.h"
 
@@ -123,28 +125,81 @@ vhu_copy_patch(const struct vhu_pkt_cursor *c, uint8_t *dst, uint32_t pos,
 	}
 }
 
+/*
+ * Write a plain header (zero but for num_buffers) at dst from registers.
+ * Copying it out of a cursor would load bytes that were just stored with
+ * other widths (memset, then num_buffers): such a load cannot be
+ * forwarded from the store buffer and waits until every older store has
+ * reached the cache -- including stores into guest memory, each a miss
+ * on a line the guest's core owns.
+ */
+static __rte_always_inline void
+vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len, uint16_t num_buffers)
+{
+	const uint64_t zero = 0;
+
+	memcpy(dst, &zero, sizeof(zero));
+	if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
+		/* csum_offset = 0, then num_buffers (little-endian host). */
+		uint32_t tail = (uint32_t)num_buffers << 16;
+
+		memcpy(dst + 8, &tail, sizeof(tail));
+	} else {
+		const uint16_t zero16 = 0;
+
+		memcpy(dst + 8, &zero16, sizeof(zero16));
+	}
+}
+
+void
+vhu_copy_batch_run(struct vhu_copy_batch *b, const struct vhu_vring *vr,
+		uint8_t hdr_len, bool logging)
+{
+	uint16_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct vhu_copy_deferred *d = &b->d[i];
+
+		if (i + 1 < b->n)
+			rte_prefetch0(b->d[i + 1].src);
+		vhu_copy_plain_hdr(d->dst, hdr_len, 1);
+		rte_memcpy(d->dst + hdr_len, d->src, d->len);
+		if (logging)
+			vhu_dirty_mark(vr, d->gpa, hdr_len + d->len);
+	}
+	b->n = 0;
+}
+
 uint32_t
 vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
-		const struct vhu_vring *vr, bool logging)
+		const struct vhu_vring *vr, bool logging,
+		struct vhu_copy_batch *batch)
 {
 	uint32_t written = 0;
 	uint16_t i;
 
-	/* Fast path: a whole one-segment packet, no offload patches, into
-	 * a first piece big enough for header and data. */
-	if (likely(c->hdr_off == 0 && c->npatch == 0 && c->seg->next == NULL &&
-		   c->left <= vec->bufs[0].len)) {
-		uint8_t *dst = vec->bufs[0].addr;
+	/* Fast path: a whole plain one-segment packet into a first piece
+	 * big enough for header and data: put off to the batch, its
+	 * destination prefetched for writing now. */
+	if (likely(c->plain && c->hdr_off == 0 && c->seg->next == NULL &&
+		   c->left <= vec->bufs[0].len &&
+		   (c->hdr_len != sizeof(struct virtio_net_hdr_mrg_rxbuf) ||
+		    c->hdr.mrg.num_buffers == 1))) {
+		struct vhu_copy_deferred *d;
 
-		memcpy(dst, c->hdr.bytes, c->hdr_len);
-		rte_memcpy(dst + c->hdr_len, rte_pktmbuf_mtod(c->seg,
-				const uint8_t *), c->left - c->hdr_len);
+		if (unlikely(batch->n == VHU_COPY_BATCH))
+			vhu_copy_batch_run(batch, vr, c->hdr_len, logging);
+		d = &batch->d[batch->n++];
+		d->dst = vec->bufs[0].addr;
+		d->src = rte_pktmbuf_mtod(c->seg, const uint8_t *);
+		d->gpa = vec->bufs[0].gpa;
+		d->len = c->left - c->hdr_len;
+		__builtin_prefetch(d->dst, 1, 3);
+		__builtin_prefetch(d->dst + c->left - 1, 1, 3);
 		written = c->left;
 		c->hdr_off = c->hdr_len;
 		c->seg_off = c->seg->data_len;
 		c->left = 0;
-		if (logging)
-			vhu_dirty_mark(vr, vec->bufs[0].gpa, written);
 		return written;
 	}
 

@@ -50,6 +50,7 @@ struct vhu_pkt_cursor {
 	union vhu_net_hdr hdr;
 	uint8_t hdr_len;
 	uint8_t npatch;             /* offload: patch[] entries in use */
+	bool plain;                 /* hdr is zero but for num_buffers */
 	uint32_t hdr_off;           /* header bytes already copied */
 	const struct rte_mbuf *seg; /* current segment */
 	uint32_t seg_off;           /* bytes of seg already copied */
@@ -77,20 +78,54 @@ vhu_pkt_cursor_init(struct vhu_pkt_cursor *c, const struct rte_mbuf *m,
 	c->seg_off = 0;
 	c->left = hdr_len + rte_pktmbuf_pkt_len(m);
 	c->end = c->left;
-	if (unlikely(m->ol_flags & vhu_offload_enq_mask(ol_mode)))
+	c->plain = true;
+	if (unlikely(m->ol_flags & vhu_offload_enq_mask(ol_mode))) {
+		c->plain = false;
 		return vhu_offload_enqueue(m, ol_mode, &c->hdr.hdr, c->patch,
 					   &c->npatch);
+	}
 	return 0;
 }
 
 /*
+ * Copies put off until the end of a burst: a plain header and a
+ * one-segment packet into one piece of guest memory (what almost every
+ * packet is). The destination is prefetched for writing when the copy is
+ * recorded and written a whole burst later: stores into guest buffers
+ * miss (the guest's core last touched them), and done one packet at a
+ * time those misses fill the store buffer and serialise.
+ */
+#define VHU_COPY_BATCH 32
+
+struct vhu_copy_deferred {
+	uint8_t *dst;        /* header, then data */
+	const uint8_t *src;  /* packet data */
+	uint64_t gpa;        /* of dst (dirty log) */
+	uint32_t len;        /* data bytes */
+};
+
+struct vhu_copy_batch {
+	uint16_t n;
+	struct vhu_copy_deferred d[VHU_COPY_BATCH];
+};
+
+/* Do the batch's copies (before the used entries are published). */
+void vhu_copy_batch_run(struct vhu_copy_batch *b, const struct vhu_vring *vr,
+		uint8_t hdr_len, bool logging);
+
+/*
  * Copy from the cursor into vec, from its start, until the packet ends
- * or vec is full; marks the written guest pages dirty when logging.
- * @return bytes written into vec.
+ * or vec is full; marks the written guest pages dirty when logging. A
+ * whole plain one-segment packet that fits vec's first piece is only
+ * recorded in batch (which is run first if full): the caller must run
+ * the batch before publishing. A 12-byte header's num_buffers is written
+ * as the cursor holds it (set it to 1 first; rewrite it with
+ * vhu_copy_set_num_buffers() if the packet took more buffers).
+ * @return bytes written (or to be written) into vec.
  */
 uint32_t vhu_copy_from_cursor(struct vhu_pkt_cursor *c,
 		const struct vhu_bufvec *vec, const struct vhu_vring *vr,
-		bool logging);
+		bool logging, struct vhu_copy_batch *batch);
 
 /* Write the header's num_buffers (mergeable RX) at the start of vec. */
 void vhu_copy_set_num_buffers(const struct vhu_bufvec *vec,

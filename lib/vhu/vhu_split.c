@@ -146,19 +146,102 @@ vhu_split_walk(struct vhu_vring *vr, uint16_t head, bool writable,
 	return VHU_CHAIN_OK;
 }
 
-/* Write one used element (not yet published). */
+/*
+ * Used entries of one burst, kept here and written to the ring in one go
+ * before they are published. The guest polls the used ring: writing its
+ * cache lines one entry at a time while it reads them makes the lines
+ * bounce between the two cores for every packet.
+ */
+#define VHU_USED_SHADOW 64
+
+struct vhu_used_shadow {
+	uint16_t start;  /* used index of e[0] */
+	uint16_t n;      /* entries not yet written to the ring */
+	struct vring_used_elem e[VHU_USED_SHADOW];
+};
+
 static __rte_always_inline void
-vhu_split_used(struct vhu_vring *vr, uint16_t used_idx, uint16_t id,
+vhu_used_begin(const struct vhu_vring *vr, struct vhu_used_shadow *sh)
+{
+	sh->start = vr->last_used_idx;
+	sh->n = 0;
+}
+
+/* Write the kept entries to the ring (not yet published). */
+static void
+vhu_used_flush(struct vhu_vring *vr, struct vhu_used_shadow *sh,
+		bool logging)
+{
+	uint16_t slot = sh->start & (vr->size - 1);
+	uint16_t first = RTE_MIN(sh->n, (uint16_t)(vr->size - slot));
+	const size_t esz = sizeof(struct vring_used_elem);
+
+	memcpy(&vr->used->ring[slot], sh->e, first * esz);
+	if (sh->n > first)
+		memcpy(&vr->used->ring[0], sh->e + first, (sh->n - first) * esz);
+	if (logging) {
+		vhu_dirty_mark_used(vr, offsetof(struct vring_used, ring) +
+				    slot * esz, first * esz);
+		if (sh->n > first)
+			vhu_dirty_mark_used(vr, offsetof(struct vring_used, ring),
+					    (sh->n - first) * esz);
+	}
+	sh->start += sh->n;
+	sh->n = 0;
+}
+
+/* Append the next used entry (vr->last_used_idx). */
+static __rte_always_inline void
+vhu_used_add(struct vhu_vring *vr, struct vhu_used_shadow *sh, uint16_t id,
 		uint32_t len, bool logging)
 {
-	uint16_t slot = used_idx & (vr->size - 1);
+	if (unlikely(sh->n == VHU_USED_SHADOW))
+		vhu_used_flush(vr, sh, logging);
+	sh->e[sh->n].id = id;
+	sh->e[sh->n].len = len;
+	sh->n++;
+	vr->last_used_idx++;
+}
 
-	vr->used->ring[slot].id = id;
-	vr->used->ring[slot].len = len;
-	if (logging)
-		vhu_dirty_mark_used(vr, offsetof(struct vring_used, ring) +
-				    slot * sizeof(struct vring_used_elem),
-				    sizeof(struct vring_used_elem));
+/* Forget the entries from used index `to` on (a packet that did not fit).
+ * Entries already written to the ring past `to` are not published and
+ * will be overwritten. */
+static __rte_always_inline void
+vhu_used_rewind(struct vhu_vring *vr, struct vhu_used_shadow *sh, uint16_t to)
+{
+	uint16_t kept = to - sh->start;
+
+	vr->last_used_idx = to;
+	if (kept <= sh->n) {
+		sh->n = kept;
+	} else {
+		sh->start = to;
+		sh->n = 0;
+	}
+}
+
+/* Give back the entries from used index `from` on with length 0. */
+static void
+vhu_used_zero_from(struct vhu_vring *vr, struct vhu_used_shadow *sh,
+		uint16_t from, bool logging)
+{
+	uint16_t u;
+
+	for (u = from; u != vr->last_used_idx; u++) {
+		uint16_t k = u - sh->start;
+
+		if (k < sh->n) {
+			sh->e[k].len = 0;
+		} else {
+			uint16_t slot = u & (vr->size - 1);
+
+			vr->used->ring[slot].len = 0;
+			if (logging)
+				vhu_dirty_mark_used(vr, offsetof(struct vring_used,
+					ring) + slot * sizeof(struct vring_used_elem),
+					sizeof(struct vring_used_elem));
+		}
+	}
 }
 
 /*
@@ -167,11 +250,14 @@ vhu_split_used(struct vhu_vring *vr, uint16_t used_idx, uint16_t id,
  * fence and at most one eventfd write per burst.
  */
 static void
-vhu_split_publish(struct vhu_vring *vr, uint16_t old_used, bool logging)
+vhu_split_publish(struct vhu_vring *vr, struct vhu_used_shadow *sh,
+		uint16_t old_used, bool logging)
 {
 	uint16_t new_used = vr->last_used_idx;
 	int call_fd;
 	bool notify;
+
+	vhu_used_flush(vr, sh, logging);
 
 	__atomic_store_n(&vr->used->idx, new_used, __ATOMIC_RELEASE);
 	if (logging)
@@ -219,6 +305,18 @@ vhu_split_head(const struct vhu_vring *vr, uint16_t avail_pos)
 			       __ATOMIC_RELAXED);
 }
 
+/* Prefetch the descriptors of the next n heads: the guest just wrote
+ * them, so each is a miss; issued together, the misses overlap. */
+static __rte_always_inline void
+vhu_split_prefetch_descs(const struct vhu_vring *vr, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		rte_prefetch0(&vr->desc[vhu_split_head(vr,
+				vr->last_avail_idx + i) & (vr->size - 1)]);
+}
+
 /* A RARP frame announcing the guest's MAC after migration (SEND_RARP). */
 static struct rte_mbuf *
 vhu_split_make_rarp(struct vhu_device *dev, struct rte_mempool *mp)
@@ -252,6 +350,7 @@ uint16_t
 vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count)
 {
+	struct vhu_used_shadow sh;
 	struct vhu_bufvec vec;
 	struct vhu_vring *vr;
 	uint16_t old_used, i, n, base, out = 0;
@@ -294,6 +393,8 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 
 	logging = vhu_dirty_logging(vr);
 	old_used = vr->last_used_idx;
+	vhu_used_begin(vr, &sh);
+	vhu_split_prefetch_descs(vr, n);
 	for (i = 0; i < n; i++) {
 		uint16_t head = vhu_split_head(vr, vr->last_avail_idx);
 		struct rte_mbuf *m;
@@ -304,14 +405,11 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 			break;
 		}
 		vr->last_avail_idx++;
-		vhu_split_used(vr, vr->last_used_idx++, head, 0, logging);
+		vhu_used_add(vr, &sh, head, 0, logging);
 		if (mode != VHU_DP_RUN) {
 			vr->stats.drop_disabled++;
 			continue;
 		}
-		if (i + 1 < n)
-			rte_prefetch0(&vr->desc[vhu_split_head(vr,
-					vr->last_avail_idx) & (vr->size - 1)]);
 		/* pkts[out] is the next unused pre-allocated mbuf. */
 		m = pkts[out];
 		if (unlikely(vhu_split_walk(vr, head, false, &vec) !=
@@ -343,7 +441,7 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 	if (mode == VHU_DP_RUN && out < base + n)
 		rte_pktmbuf_free_bulk(pkts + out, base + n - out);
 	if (vr->last_used_idx != old_used)
-		vhu_split_publish(vr, old_used, logging);
+		vhu_split_publish(vr, &sh, old_used, logging);
 out:
 	vhu_sync_burst_exit(vr, seq);
 	return out;
@@ -361,6 +459,7 @@ out:
 static int
 vhu_split_enqueue_one(struct vhu_vring *vr, struct rte_mbuf *m,
 		uint16_t avail_left, bool mergeable, bool logging,
+		struct vhu_used_shadow *sh, struct vhu_copy_batch *batch,
 		struct vhu_bufvec *first, struct vhu_bufvec *vec)
 {
 	struct vhu_pkt_cursor cur;
@@ -373,7 +472,8 @@ vhu_split_enqueue_one(struct vhu_vring *vr, struct rte_mbuf *m,
 		vr->stats.drop_offload++;
 		return -1;
 	}
-	if (!mergeable && vr->vnet_hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf))
+	/* One buffer unless it takes more (then rewritten below). */
+	if (vr->vnet_hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf))
 		cur.hdr.mrg.num_buffers = 1;
 
 	while (cur.left > 0) {
@@ -384,31 +484,22 @@ vhu_split_enqueue_one(struct vhu_vring *vr, struct rte_mbuf *m,
 		if (heads == avail_left) {
 			/* Ring full: give back what this packet took. */
 			vr->last_avail_idx = avail_start;
-			vr->last_used_idx = used_start;
+			vhu_used_rewind(vr, sh, used_start);
 			return 0;
 		}
 		head = vhu_split_head(vr, vr->last_avail_idx);
 		if (unlikely(head >= vr->size)) {
 			vhu_split_break(vr);
 			vr->last_avail_idx = avail_start;
-			vr->last_used_idx = used_start;
+			vhu_used_rewind(vr, sh, used_start);
 			return 0;
 		}
-		/* The next head's descriptor is the next cache miss. */
-		if (heads + 1 < avail_left)
-			rte_prefetch0(&vr->desc[vhu_split_head(vr,
-					vr->last_avail_idx + 1) & (vr->size - 1)]);
 		if (unlikely(vhu_split_walk(vr, head, true, v) != VHU_CHAIN_OK)) {
 			/* Drop the bad chain, and return the buffers this
 			 * packet already took empty; then retry the packet. */
-			uint16_t u;
-
-			for (u = used_start; u != vr->last_used_idx; u++)
-				vhu_split_used(vr, u,
-					vr->used->ring[u & (vr->size - 1)].id,
-					0, logging);
+			vhu_used_zero_from(vr, sh, used_start, logging);
 			vr->last_avail_idx++;
-			vhu_split_used(vr, vr->last_used_idx++, head, 0, logging);
+			vhu_used_add(vr, sh, head, 0, logging);
 			vhu_split_bad_chain(vr);
 			return -2;
 		}
@@ -416,12 +507,12 @@ vhu_split_enqueue_one(struct vhu_vring *vr, struct rte_mbuf *m,
 			vr->stats.drop_too_big++;
 			return -1;
 		}
-		written = vhu_copy_from_cursor(&cur, v, vr, logging);
+		written = vhu_copy_from_cursor(&cur, v, vr, logging, batch);
 		vr->last_avail_idx++;
-		vhu_split_used(vr, vr->last_used_idx++, head, written, logging);
+		vhu_used_add(vr, sh, head, written, logging);
 		heads++;
 	}
-	if (mergeable)
+	if (heads > 1)
 		vhu_copy_set_num_buffers(first, heads, vr, logging);
 	return 1;
 }
@@ -430,6 +521,8 @@ uint16_t
 vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
 		struct rte_mbuf **pkts, uint16_t count)
 {
+	struct vhu_used_shadow sh;
+	struct vhu_copy_batch batch;
 	struct vhu_bufvec first, vec;
 	struct vhu_vring *vr;
 	uint16_t old_used, avail_start, done = 0;
@@ -453,7 +546,10 @@ vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
 	logging = vhu_dirty_logging(vr);
 	mergeable = (vr->features & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	old_used = vr->last_used_idx;
+	vhu_used_begin(vr, &sh);
+	batch.n = 0;
 	avail_start = vr->last_avail_idx;
+	vhu_split_prefetch_descs(vr, RTE_MIN((uint16_t)avail, count));
 	while (done < count && !vr->dp_broken) {
 		uint16_t left = (uint16_t)avail -
 			(uint16_t)(vr->last_avail_idx - avail_start);
@@ -464,7 +560,7 @@ vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
 			break;
 		}
 		r = vhu_split_enqueue_one(vr, pkts[done], left, mergeable,
-					  logging, &first, &vec);
+					  logging, &sh, &batch, &first, &vec);
 		if (r == 1) {
 			vr->stats.packets++;
 			vr->stats.bytes += rte_pktmbuf_pkt_len(pkts[done]);
@@ -477,8 +573,9 @@ vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
 		}
 		/* r == -2: a bad chain went; try the same packet again */
 	}
+	vhu_copy_batch_run(&batch, vr, vr->vnet_hdr_len, logging);
 	if (vr->last_used_idx != old_used)
-		vhu_split_publish(vr, old_used, logging);
+		vhu_split_publish(vr, &sh, old_used, logging);
 out:
 	vhu_sync_burst_exit(vr, seq);
 	return done;

@@ -87,6 +87,47 @@ rx_verify(void *arg, unsigned int qp, const struct virtio_net_hdr_v1 *hdr,
 	return 0;
 }
 
+/* A test frame of len bytes with sequence number seq in an mbuf; frames
+ * larger than one mbuf become a chain of 1000-byte segments. */
+static struct rte_mbuf *
+frame_mbuf(size_t len, uint64_t seq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(vt_pool());
+	uint8_t buf[VHU_FE_FRAME_MAX];
+	struct rte_mbuf *last = m;
+	size_t off = 0;
+
+	if (m == NULL)
+		return NULL;
+	if (len <= rte_pktmbuf_tailroom(m)) {
+		vhu_fe_frame_build((uint8_t *)rte_pktmbuf_append(m,
+				(uint16_t)len), len, seq);
+		return m;
+	}
+	vhu_fe_frame_build(buf, len, seq);
+	while (off < len) {
+		size_t k = RTE_MIN(len - off, (size_t)1000);
+
+		if (rte_pktmbuf_tailroom(last) < k) {
+			struct rte_mbuf *s = rte_pktmbuf_alloc(vt_pool());
+
+			if (s == NULL) {
+				rte_pktmbuf_free(m);
+				return NULL;
+			}
+			last->next = s;
+			last = s;
+			m->nb_segs++;
+		}
+		memcpy(rte_pktmbuf_mtod_offset(last, uint8_t *, last->data_len),
+		       buf + off, k);
+		last->data_len += k;
+		m->pkt_len += k;
+		off += k;
+	}
+	return m;
+}
+
 /* Enqueue n frames of len (seq from seq0) and receive them in the guest. */
 static int
 loop_to_guest(struct vt_dev *t, unsigned int n, size_t len, uint64_t seq0,
@@ -97,37 +138,9 @@ loop_to_guest(struct vt_dev *t, unsigned int n, size_t len, uint64_t seq0,
 
 	for (int spins = 0; spins < 10000 && c->got < target; spins++) {
 		if (sent < n) {
-			m = rte_pktmbuf_alloc(vt_pool());
+			m = frame_mbuf(len, seq0 + sent);
 			if (m == NULL)
 				return -ENOMEM;
-			/* Large frames: a multi-segment mbuf. */
-			if (len > rte_pktmbuf_tailroom(m)) {
-				uint8_t buf[VHU_FE_FRAME_MAX];
-				size_t off = 0;
-				struct rte_mbuf *last = m;
-
-				vhu_fe_frame_build(buf, len, seq0 + sent);
-				while (off < len) {
-					size_t k = RTE_MIN(len - off, (size_t)1000);
-
-					if (rte_pktmbuf_tailroom(last) < k) {
-						struct rte_mbuf *s =
-							rte_pktmbuf_alloc(vt_pool());
-
-						last->next = s;
-						last = s;
-						m->nb_segs++;
-					}
-					memcpy(rte_pktmbuf_mtod_offset(last, uint8_t *,
-							last->data_len), buf + off, k);
-					last->data_len += k;
-					m->pkt_len += k;
-					off += k;
-				}
-			} else {
-				vhu_fe_frame_build((uint8_t *)rte_pktmbuf_append(m,
-						(uint16_t)len), len, seq0 + sent);
-			}
 			if (vhu_enqueue_burst(t->dev, 0, &m, 1) == 1)
 				sent++;
 			rte_pktmbuf_free(m);
@@ -274,6 +287,54 @@ test_too_big_non_mergeable(void)
 	VT_CHECK_EQ(st.drop_too_big, 1);
 	VT_CHECK_EQ(st.packets, 1);
 	VT_CHECK_EQ(vhu_fe_rx_poll(t.fe, 0, rx_verify, &c, 10), 1);
+	vt_dev_close(&t);
+}
+
+/*
+ * Bursts bigger than what enqueue keeps aside: more used entries than its
+ * used-entry batch (a packet spanning the point where the batch is
+ * written out), more small packets than its copy batch, and a packet
+ * that does not fit after part of it was written out (it must be
+ * withdrawn whole, and go intact on the next try).
+ */
+static void
+test_enqueue_batch_boundaries(void)
+{
+	struct vt_dev t = { 0 };
+	struct rx_check c = { 0 };
+	struct vhu_ring_stats st;
+	struct rte_mbuf *m[100];
+	unsigned int i;
+
+	knobs_default();
+	knob.rx_buf = 256;        /* 244 data bytes after the header */
+	knob.queue_size = 128;    /* prefilled: 128 buffers */
+	VT_CHECK_EQ(vt_dev_up(&t, "batches", 1, apply_knobs), 0);
+
+	/* 100 small packets in one call, then all received in order. */
+	for (i = 0; i < 100; i++)
+		VT_CHECK((m[i] = frame_mbuf(60 + i, i)) != NULL);
+	VT_CHECK_EQ(vhu_enqueue_burst(t.dev, 0, m, 100), 100);
+	rte_pktmbuf_free_bulk(m, 100);
+	VT_CHECK_EQ(vhu_fe_rx_poll(t.fe, 0, rx_verify, &c, 128), 100);
+	VT_CHECK_EQ(c.bad, 0);
+
+	/* 20 buffers, then 110 of the 128: the second packet passes the
+	 * 64th used entry and then finds the ring empty. */
+	m[0] = frame_mbuf(20 * 256 - 12, 100);
+	m[1] = frame_mbuf(110 * 256 - 12, 101);
+	VT_CHECK(m[0] != NULL && m[1] != NULL);
+	VT_CHECK_EQ(vhu_enqueue_burst(t.dev, 0, m, 2), 1);
+	VT_CHECK_EQ(vhu_device_ring_stats(t.dev, 0, &st), 0);
+	VT_CHECK_EQ(st.drop_full, 1);
+	VT_CHECK_EQ(vhu_fe_rx_poll(t.fe, 0, rx_verify, &c, 128), 1);
+	/* Nothing of the withdrawn packet was published. */
+	VT_CHECK_EQ(vhu_fe_rx_poll(t.fe, 0, rx_verify, &c, 128), 0);
+	VT_CHECK_EQ(vhu_enqueue_burst(t.dev, 0, m + 1, 1), 1);
+	VT_CHECK_EQ(vhu_fe_rx_poll(t.fe, 0, rx_verify, &c, 128), 1);
+	rte_pktmbuf_free_bulk(m, 2);
+	VT_CHECK_EQ(c.got, 102);
+	VT_CHECK_EQ(c.bad, 0);
 	vt_dev_close(&t);
 }
 
@@ -676,6 +737,7 @@ static const struct vhu_test_case cases[] = {
 	{ "feature_matrix", test_feature_matrix },
 	{ "integrity_million", test_integrity_million },
 	{ "too_big_non_mergeable", test_too_big_non_mergeable },
+	{ "enqueue_batch_boundaries", test_enqueue_batch_boundaries },
 	{ "notifications", test_notifications },
 	{ "checksum_completion", test_checksum_completion },
 	{ "dirty_log", test_dirty_log },
