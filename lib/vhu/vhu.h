@@ -341,7 +341,8 @@ uint16_t vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
 
 /**
  * Dequeue packets from the guest: take up to count packets from the
- * guest's TX ring of queue pair qp into mbufs allocated from mp.
+ * guest's TX ring of queue pair qp into mbufs allocated from mp. One
+ * call takes at most 64 of the guest's packets; call again for more.
  *
  * Ownership: the returned mbufs belong to the caller.
  * Offloads: an mbuf carries TX offload flags only as the device's

@@ -22,6 +22,42 @@ vhu_vec_gather(const struct vhu_bufvec *vec, void *dst, uint32_t len)
 	return done;
 }
 
+/* Apply a dequeued packet's header to m (whose data is in place). */
+static enum vhu_copy_err
+vhu_copy_apply_hdr(const struct virtio_net_hdr *h, struct rte_mbuf *m,
+		uint8_t ol_mode)
+{
+	/* Flag bits we do not know are ignored (the spec says so). */
+	if (unlikely((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) | h->gso_type) &&
+	    vhu_offload_dequeue(h, m, ol_mode) != 0) {
+		rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->data_len = 0;
+		m->pkt_len = 0;
+		m->ol_flags = 0;
+		return VHU_COPY_BAD_OFFLOAD;
+	}
+	return VHU_COPY_OK;
+}
+
+enum vhu_copy_err
+vhu_copy_to_mbuf_flat(const uint8_t *src, uint32_t pkt_len, uint8_t hdr_len,
+		uint8_t ol_mode, struct rte_mbuf *m)
+{
+	union vhu_net_hdr hdr;
+
+	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src + hdr_len, pkt_len);
+	m->data_len = (uint16_t)pkt_len;
+	m->pkt_len = pkt_len;
+	/* flags and gso_type (the first two bytes) say whether the rest of
+	 * the header matters: a fixed-size load, not a libc call. */
+	if (likely(src[0] == 0 && src[1] == 0))
+		return VHU_COPY_OK;
+	memcpy(&hdr, src, hdr_len);
+	return vhu_copy_apply_hdr(&hdr.hdr, m, ol_mode);
+}
+
 enum vhu_copy_err
 vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
 		uint8_t ol_mode, struct rte_mbuf *m, struct rte_mempool *mp)
@@ -37,15 +73,9 @@ vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
 
 	/* Fast path: header and packet in one piece (what DPDK's virtio
 	 * PMD and Linux send) that fits the first mbuf. */
-	if (likely(vec->nbufs == 1 && pkt_len <= rte_pktmbuf_tailroom(m))) {
-		const uint8_t *src = vec->bufs[0].addr;
-
-		memcpy(&hdr, src, hdr_len);
-		rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src + hdr_len,
-			   pkt_len);
-		m->data_len = (uint16_t)pkt_len;
-		goto done;
-	}
+	if (likely(vec->nbufs == 1 && pkt_len <= rte_pktmbuf_tailroom(m)))
+		return vhu_copy_to_mbuf_flat(vec->bufs[0].addr, pkt_len,
+					     hdr_len, ol_mode, m);
 	vhu_vec_gather(vec, &hdr, hdr_len);
 
 	for (i = 0; i < vec->nbufs; i++) {
@@ -81,22 +111,8 @@ vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
 			n -= c;
 		}
 	}
-done:
 	m->pkt_len = pkt_len;
-
-	/* Flag bits we do not know are ignored (the spec says so). */
-	if (unlikely((hdr.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) |
-		     hdr.hdr.gso_type) &&
-	    vhu_offload_dequeue(&hdr.hdr, m, ol_mode) != 0) {
-		rte_pktmbuf_free(m->next);
-		m->next = NULL;
-		m->nb_segs = 1;
-		m->data_len = 0;
-		m->pkt_len = 0;
-		m->ol_flags = 0;
-		return VHU_COPY_BAD_OFFLOAD;
-	}
-	return VHU_COPY_OK;
+	return vhu_copy_apply_hdr(&hdr.hdr, m, ol_mode);
 
 nombuf:
 	rte_pktmbuf_free(m->next);

@@ -34,6 +34,15 @@ enum vhu_copy_err vhu_copy_to_mbuf(const struct vhu_bufvec *vec,
 		uint8_t hdr_len, uint8_t ol_mode, struct rte_mbuf *m,
 		struct rte_mempool *mp);
 
+/*
+ * Dequeue fast path: the header and a pkt_len-byte packet in one piece of
+ * guest memory at src, pkt_len <= rte_pktmbuf_tailroom(m). Same result
+ * as vhu_copy_to_mbuf() for such a packet; lets the caller translate a
+ * whole burst first and prefetch src before copying.
+ */
+enum vhu_copy_err vhu_copy_to_mbuf_flat(const uint8_t *src, uint32_t pkt_len,
+		uint8_t hdr_len, uint8_t ol_mode, struct rte_mbuf *m);
+
 /* The virtio-net header vhu writes in front of a packet into the guest. */
 union vhu_net_hdr {
 	struct virtio_net_hdr hdr;

@@ -346,14 +346,22 @@ vhu_split_make_rarp(struct vhu_device *dev, struct rte_mempool *mp)
 	return m;
 }
 
+/* Packets one dequeue call takes at most (ethdev's bursts are 32). */
+#define VHU_DEQUEUE_BURST_MAX 64
+
 uint16_t
 vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count)
 {
 	struct vhu_used_shadow sh;
+	struct {
+		const uint8_t *src; /* NULL: copied in the first pass */
+		uint32_t len;
+	} flat[VHU_DEQUEUE_BURST_MAX];
 	struct vhu_bufvec vec;
 	struct vhu_vring *vr;
-	uint16_t old_used, i, n, base, out = 0;
+	uint16_t old_used, i, n, base, got, out = 0;
+	uint8_t hdr_len;
 	uint32_t seq;
 	uint8_t mode;
 	bool logging;
@@ -381,6 +389,7 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 		goto out;
 	}
 	n = RTE_MIN((uint16_t)avail, (uint16_t)(count - out));
+	n = RTE_MIN(n, (uint16_t)VHU_DEQUEUE_BURST_MAX);
 	if (n == 0)
 		goto out;
 	/* Started + disabled: consume and drop (no mbufs needed). */
@@ -392,9 +401,18 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 	}
 
 	logging = vhu_dirty_logging(vr);
+	hdr_len = vr->vnet_hdr_len;
+	got = base;
 	old_used = vr->last_used_idx;
 	vhu_used_begin(vr, &sh);
 	vhu_split_prefetch_descs(vr, n);
+	/*
+	 * Two passes: first walk every chain (its descriptors prefetched
+	 * above) and prefetch the packets, then copy them. The guest's core
+	 * just wrote each packet, so each copy starts with a miss; issued
+	 * together for the burst, the misses overlap instead of queueing.
+	 * Chains that are not one flat piece are copied in the first pass.
+	 */
 	for (i = 0; i < n; i++) {
 		uint16_t head = vhu_split_head(vr, vr->last_avail_idx);
 		struct rte_mbuf *m;
@@ -410,19 +428,28 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 			vr->stats.drop_disabled++;
 			continue;
 		}
-		/* pkts[out] is the next unused pre-allocated mbuf. */
-		m = pkts[out];
+		/* pkts[got] is the next unused pre-allocated mbuf. */
+		m = pkts[got];
 		if (unlikely(vhu_split_walk(vr, head, false, &vec) !=
 			     VHU_CHAIN_OK)) {
 			vhu_split_bad_chain(vr);
 			continue;
 		}
-		switch (vhu_copy_to_mbuf(&vec, vr->vnet_hdr_len, vr->ol_mode,
-					 m, mp)) {
+		if (likely(vec.nbufs == 1 && vec.total > hdr_len &&
+			   vec.total - hdr_len <= rte_pktmbuf_tailroom(m))) {
+			const uint8_t *src = vec.bufs[0].addr;
+
+			rte_prefetch0(src);
+			rte_prefetch0(src + vec.total - 1);
+			flat[got - base].src = src;
+			flat[got - base].len = vec.total - hdr_len;
+			got++;
+			continue;
+		}
+		switch (vhu_copy_to_mbuf(&vec, hdr_len, vr->ol_mode, m, mp)) {
 		case VHU_COPY_OK:
-			vr->stats.packets++;
-			vr->stats.bytes += rte_pktmbuf_pkt_len(m);
-			out++;
+			flat[got - base].src = NULL; /* already copied */
+			got++;
 			break;
 		case VHU_COPY_BAD_OFFLOAD:
 			vr->stats.bad_offload++;
@@ -437,7 +464,27 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 			break;
 		}
 	}
-	/* Pre-allocated mbufs no packet took. */
+	/* Second pass: the flat packets' copies; failures leave the burst
+	 * (kept at the end of pkts, freed below). */
+	out = base;
+	for (i = 0; i < got - base; i++) {
+		struct rte_mbuf *m = pkts[base + i];
+
+		if (flat[i].src != NULL &&
+		    unlikely(vhu_copy_to_mbuf_flat(flat[i].src, flat[i].len,
+				hdr_len, vr->ol_mode, m) != VHU_COPY_OK)) {
+			vr->stats.bad_offload++;
+			vhu_split_bad_chain(vr);
+			rte_pktmbuf_reset(m);
+			continue;
+		}
+		/* pkts[out, base + i) hold failed mbufs: swap past them. */
+		pkts[base + i] = pkts[out];
+		pkts[out++] = m;
+		vr->stats.packets++;
+		vr->stats.bytes += rte_pktmbuf_pkt_len(m);
+	}
+	/* Pre-allocated mbufs no packet took, and failed ones. */
 	if (mode == VHU_DP_RUN && out < base + n)
 		rte_pktmbuf_free_bulk(pkts + out, base + n - out);
 	if (vr->last_used_idx != old_used)
