@@ -73,7 +73,7 @@ vhu_copy_to_mbuf(const struct vhu_bufvec *vec, uint8_t hdr_len,
 
 	/* Fast path: header and packet in one piece (what DPDK's virtio
 	 * PMD and Linux send) that fits the first mbuf. */
-	if (likely(vec->nbufs == 1 && pkt_len <= rte_pktmbuf_tailroom(m)))
+	if (likely(vhu_copy_vec_is_flat(vec, hdr_len, m)))
 		return vhu_copy_to_mbuf_flat(vec->bufs[0].addr, pkt_len,
 					     hdr_len, ol_mode, m);
 	vhu_vec_gather(vec, &hdr, hdr_len);
@@ -142,7 +142,8 @@ vhu_copy_patch(const struct vhu_pkt_cursor *c, uint8_t *dst, uint32_t pos,
 }
 
 /*
- * Write a plain header (zero but for num_buffers) at dst from registers.
+ * Write a plain header (zero; num_buffers 1 in a 12-byte one) at dst,
+ * from registers.
  * Copying it out of a cursor would load bytes that were just stored with
  * other widths (memset, then num_buffers): such a load cannot be
  * forwarded from the store buffer and waits until every older store has
@@ -150,14 +151,14 @@ vhu_copy_patch(const struct vhu_pkt_cursor *c, uint8_t *dst, uint32_t pos,
  * on a line the guest's core owns.
  */
 static __rte_always_inline void
-vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len, uint16_t num_buffers)
+vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len)
 {
 	const uint64_t zero = 0;
 
 	memcpy(dst, &zero, sizeof(zero));
 	if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
-		/* csum_offset = 0, then num_buffers (little-endian host). */
-		uint32_t tail = (uint32_t)num_buffers << 16;
+		/* csum_offset = 0, then num_buffers = 1 (little-endian host). */
+		const uint32_t tail = UINT32_C(1) << 16;
 
 		memcpy(dst + 8, &tail, sizeof(tail));
 	} else {
@@ -178,7 +179,7 @@ vhu_copy_batch_run(struct vhu_copy_batch *b, const struct vhu_vring *vr,
 
 		if (i + 1 < b->n)
 			rte_prefetch0(b->d[i + 1].src);
-		vhu_copy_plain_hdr(d->dst, hdr_len, 1);
+		vhu_copy_plain_hdr(d->dst, hdr_len);
 		rte_memcpy(d->dst + hdr_len, d->src, d->len);
 		if (logging)
 			vhu_dirty_mark(vr, d->gpa, hdr_len + d->len);

@@ -34,6 +34,16 @@ enum vhu_copy_err vhu_copy_to_mbuf(const struct vhu_bufvec *vec,
 		uint8_t hdr_len, uint8_t ol_mode, struct rte_mbuf *m,
 		struct rte_mempool *mp);
 
+/* Whether vec holds a header and a non-empty packet in one piece that
+ * fits m's tailroom: what vhu_copy_to_mbuf_flat() takes. */
+static inline bool
+vhu_copy_vec_is_flat(const struct vhu_bufvec *vec, uint8_t hdr_len,
+		const struct rte_mbuf *m)
+{
+	return vec->nbufs == 1 && vec->total > hdr_len &&
+		vec->total - hdr_len <= rte_pktmbuf_tailroom(m);
+}
+
 /*
  * Dequeue fast path: the header and a pkt_len-byte packet in one piece of
  * guest memory at src, pkt_len <= rte_pktmbuf_tailroom(m). Same result

@@ -435,8 +435,7 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 			vhu_split_bad_chain(vr);
 			continue;
 		}
-		if (likely(vec.nbufs == 1 && vec.total > hdr_len &&
-			   vec.total - hdr_len <= rte_pktmbuf_tailroom(m))) {
+		if (likely(vhu_copy_vec_is_flat(&vec, hdr_len, m))) {
 			const uint8_t *src = vec.bufs[0].addr;
 
 			rte_prefetch0(src);
