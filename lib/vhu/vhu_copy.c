@@ -149,22 +149,39 @@ vhu_copy_patch(const struct vhu_pkt_cursor *c, uint8_t *dst, uint32_t pos,
  * forwarded from the store buffer and waits until every older store has
  * reached the cache -- including stores into guest memory, each a miss
  * on a line the guest's core owns.
+ * A buffer that already holds these bytes (the same buffer carried a
+ * plain packet last time round) is left alone: when the header has a
+ * cache line to itself -- DPDK's virtio PMD puts it in the mbuf headroom --
+ * the guest keeps its copy of the line, and neither core pays for moving
+ * it. The load is cheap: the line was read-prefetched when the copy was
+ * recorded.
  */
 static __rte_always_inline void
 vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len)
 {
 	const uint64_t zero = 0;
+	uint64_t head;
 
-	memcpy(dst, &zero, sizeof(zero));
+	memcpy(&head, dst, sizeof(head));
 	if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
 		/* csum_offset = 0, then num_buffers = 1 (little-endian host). */
 		const uint32_t tail = UINT32_C(1) << 16;
+		uint32_t tail_now;
 
+		memcpy(&tail_now, dst + 8, sizeof(tail_now));
+		if (head == zero && tail_now == tail)
+			return;
+		memcpy(dst, &zero, sizeof(zero));
 		memcpy(dst + 8, &tail, sizeof(tail));
 	} else {
-		const uint16_t zero16 = 0;
+		const uint16_t tail = 0;
+		uint16_t tail_now;
 
-		memcpy(dst + 8, &zero16, sizeof(zero16));
+		memcpy(&tail_now, dst + 8, sizeof(tail_now));
+		if (head == zero && tail_now == tail)
+			return;
+		memcpy(dst, &zero, sizeof(zero));
+		memcpy(dst + 8, &tail, sizeof(tail));
 	}
 }
 
@@ -211,7 +228,10 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 		d->src = rte_pktmbuf_mtod(c->seg, const uint8_t *);
 		d->gpa = vec->bufs[0].gpa;
 		d->len = c->left - c->hdr_len;
-		__builtin_prefetch(d->dst, 1, 3);
+		/* The header's line for reading (it may need no write, see
+		 * vhu_copy_plain_hdr()), the data's for writing. */
+		__builtin_prefetch(d->dst, 0, 3);
+		__builtin_prefetch(d->dst + c->hdr_len, 1, 3);
 		__builtin_prefetch(d->dst + c->left - 1, 1, 3);
 		written = c->left;
 		c->hdr_off = c->hdr_len;

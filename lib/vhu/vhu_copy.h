@@ -109,10 +109,11 @@ vhu_pkt_cursor_init(struct vhu_pkt_cursor *c, const struct rte_mbuf *m,
 /*
  * Copies put off until the end of a burst: a plain header and a
  * one-segment packet into one piece of guest memory (what almost every
- * packet is). The destination is prefetched for writing when the copy is
- * recorded and written a whole burst later: stores into guest buffers
- * miss (the guest's core last touched them), and done one packet at a
- * time those misses fill the store buffer and serialise.
+ * packet is). The destination is prefetched when the copy is recorded
+ * (the data for writing, the header for reading: it is only written if
+ * its bytes differ) and written a whole burst later: stores into guest
+ * buffers miss (the guest's core last touched them), and done one packet
+ * at a time those misses fill the store buffer and serialise.
  */
 #define VHU_COPY_BATCH 32
 
