@@ -185,6 +185,17 @@ vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len)
 	}
 }
 
+/* A plain header and len data bytes from src into guest memory at dst. */
+static __rte_always_inline void
+vhu_copy_plain(uint8_t *dst, uint64_t gpa, const uint8_t *src, uint32_t len,
+		uint8_t hdr_len, const struct vhu_vring *vr, bool logging)
+{
+	vhu_copy_plain_hdr(dst, hdr_len);
+	rte_memcpy(dst + hdr_len, src, len);
+	if (logging)
+		vhu_dirty_mark(vr, gpa, hdr_len + len);
+}
+
 void
 vhu_copy_batch_run(struct vhu_copy_batch *b, const struct vhu_vring *vr,
 		uint8_t hdr_len, bool logging)
@@ -196,10 +207,8 @@ vhu_copy_batch_run(struct vhu_copy_batch *b, const struct vhu_vring *vr,
 
 		if (i + 1 < b->n)
 			rte_prefetch0(b->d[i + 1].src);
-		vhu_copy_plain_hdr(d->dst, hdr_len);
-		rte_memcpy(d->dst + hdr_len, d->src, d->len);
-		if (logging)
-			vhu_dirty_mark(vr, d->gpa, hdr_len + d->len);
+		vhu_copy_plain(d->dst, d->gpa, d->src, d->len, hdr_len, vr,
+			       logging);
 	}
 	b->n = 0;
 }
@@ -213,14 +222,26 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 	uint16_t i;
 
 	/* Fast path: a whole plain one-segment packet into a first piece
-	 * big enough for header and data: put off to the batch, its
-	 * destination prefetched for writing now. */
+	 * big enough for header and data. A small one is put off to the
+	 * batch, its destination prefetched now; a large one is copied now:
+	 * its many lines' misses would pile up behind the batch's. */
 	if (likely(c->plain && c->hdr_off == 0 && c->seg->next == NULL &&
 		   c->left <= vec->bufs[0].len &&
 		   (c->hdr_len != sizeof(struct virtio_net_hdr_mrg_rxbuf) ||
 		    c->hdr.mrg.num_buffers == 1))) {
 		struct vhu_copy_deferred *d;
 
+		if (c->left - c->hdr_len > VHU_COPY_DEFER_MAX) {
+			vhu_copy_plain(vec->bufs[0].addr, vec->bufs[0].gpa,
+				       rte_pktmbuf_mtod(c->seg, const uint8_t *),
+				       c->left - c->hdr_len, c->hdr_len, vr,
+				       logging);
+			written = c->left;
+			c->hdr_off = c->hdr_len;
+			c->seg_off = c->seg->data_len;
+			c->left = 0;
+			return written;
+		}
 		if (unlikely(batch->n == VHU_COPY_BATCH))
 			vhu_copy_batch_run(batch, vr, c->hdr_len, logging);
 		d = &batch->d[batch->n++];
