@@ -229,31 +229,31 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 		   c->left <= vec->bufs[0].len &&
 		   (c->hdr_len != sizeof(struct virtio_net_hdr_mrg_rxbuf) ||
 		    c->hdr.mrg.num_buffers == 1))) {
-		struct vhu_copy_deferred *d;
+		uint8_t *dst = vec->bufs[0].addr;
+		const uint8_t *src = rte_pktmbuf_mtod(c->seg, const uint8_t *);
+		uint32_t len = c->left - c->hdr_len;
 
-		if (c->left - c->hdr_len > VHU_COPY_DEFER_MAX) {
-			vhu_copy_plain(vec->bufs[0].addr, vec->bufs[0].gpa,
-				       rte_pktmbuf_mtod(c->seg, const uint8_t *),
-				       c->left - c->hdr_len, c->hdr_len, vr,
-				       logging);
-			written = c->left;
-			c->hdr_off = c->hdr_len;
-			c->seg_off = c->seg->data_len;
-			c->left = 0;
-			return written;
+		if (len > VHU_COPY_DEFER_MAX) {
+			vhu_copy_plain(dst, vec->bufs[0].gpa, src, len, c->hdr_len,
+				       vr, logging);
+		} else {
+			struct vhu_copy_deferred *d;
+
+			if (unlikely(batch->n == VHU_COPY_BATCH))
+				vhu_copy_batch_run(batch, vr, c->hdr_len,
+						   logging);
+			d = &batch->d[batch->n++];
+			d->dst = dst;
+			d->src = src;
+			d->gpa = vec->bufs[0].gpa;
+			d->len = len;
+			/* The header's line for reading (it may need no
+			 * write, see vhu_copy_plain_hdr()), the data's for
+			 * writing. */
+			__builtin_prefetch(dst, 0, 3);
+			__builtin_prefetch(dst + c->hdr_len, 1, 3);
+			__builtin_prefetch(dst + c->left - 1, 1, 3);
 		}
-		if (unlikely(batch->n == VHU_COPY_BATCH))
-			vhu_copy_batch_run(batch, vr, c->hdr_len, logging);
-		d = &batch->d[batch->n++];
-		d->dst = vec->bufs[0].addr;
-		d->src = rte_pktmbuf_mtod(c->seg, const uint8_t *);
-		d->gpa = vec->bufs[0].gpa;
-		d->len = c->left - c->hdr_len;
-		/* The header's line for reading (it may need no write, see
-		 * vhu_copy_plain_hdr()), the data's for writing. */
-		__builtin_prefetch(d->dst, 0, 3);
-		__builtin_prefetch(d->dst + c->hdr_len, 1, 3);
-		__builtin_prefetch(d->dst + c->left - 1, 1, 3);
 		written = c->left;
 		c->hdr_off = c->hdr_len;
 		c->seg_off = c->seg->data_len;

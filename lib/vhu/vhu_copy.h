@@ -143,9 +143,10 @@ void vhu_copy_batch_run(struct vhu_copy_batch *b, const struct vhu_vring *vr,
  * or vec is full; marks the written guest pages dirty when logging. A
  * whole plain one-segment packet of at most VHU_COPY_DEFER_MAX data bytes
  * that fits vec's first piece is only recorded in batch (which is run
- * first if full): the caller must run the batch before publishing. A 12-byte header's num_buffers is written
- * as the cursor holds it (set it to 1 first; rewrite it with
- * vhu_copy_set_num_buffers() if the packet took more buffers).
+ * first if full): the caller must run the batch before publishing. A
+ * 12-byte header's num_buffers is written as the cursor holds it (set it
+ * to 1 first; rewrite it with vhu_copy_set_num_buffers() if the packet
+ * took more buffers).
  * @return bytes written (or to be written) into vec.
  */
 uint32_t vhu_copy_from_cursor(struct vhu_pkt_cursor *c,
