@@ -5,8 +5,8 @@
 #  - a private ovsdb-server and ovs-vswitchd-dpdk (called by path: the
 #    system's alternatives and services are not touched), run/db/log/etc
 #    directories in the test's work directory;
-#  - other_config:dpdk-init=true, dpdk-extra="-d PLUGIN --no-huge ..."
-#    (no hugepages needed);
+#  - other_config:dpdk-init=true, dpdk-extra="-d PLUGIN -m 512 ..." on
+#    hugepages when free, else with --no-huge (see vt_eal_mem);
 #  - a netdev bridge with two ports type=dpdk
 #    options:dpdk-devargs=net_vhu0,iface=... and net_vhu1,iface=..., and
 #    flows vhu0 <-> vhu1;
@@ -58,8 +58,13 @@ fi
 # Recorded here (not in a subshell) so the test's cleanup removes it.
 vt_file_prefix ovs >/dev/null
 OVS_PREFIX=${VT_PREFIX}-ovs
+# OVS adds --in-memory itself unless --legacy-mem is given.
+case "$(vt_eal_mem)" in
+*--no-huge*) OVS_MEM="--no-huge --legacy-mem -m 512" ;;
+*) OVS_MEM="-m 512 --single-file-segments" ;;
+esac
 "${VSCTL[@]}" --no-wait set Open_vSwitch . other_config:dpdk-init=true \
-	"other_config:dpdk-extra=\"-d $PMD_PLUGIN --no-huge --legacy-mem -m 512 --no-pci --file-prefix $OVS_PREFIX --log-level pmd.net.vhu:info\"" \
+	"other_config:dpdk-extra=\"-d $PMD_PLUGIN $OVS_MEM --no-pci --file-prefix $OVS_PREFIX --log-level pmd.net.vhu:info\"" \
 	other_config:dpdk-lcore-mask=0x1 other_config:pmd-cpu-mask=0x2 \
 	other_config:per-port-memory=true ||
 	vt_fail "ovs-vsctl set other_config"

@@ -173,15 +173,40 @@ vt_file_prefix() {
 	printf '%s' "$p"
 }
 
+# vt_eal_mem: EAL memory arguments for one test process. 256 MiB of
+# 2 MiB hugepages while at least that many are free on a mounted
+# /dev/hugepages (usertools/vhu-test reserves them): --in-memory, so no
+# hugepage file is ever left behind, and one segment file (so a
+# virtio-user front-end shares its memory as one region). Else 512 MiB
+# of 4 KiB pages in a memfd (--no-huge). VT_NO_HUGE=1 forces the latter.
+# Why hugepages first: the kernel's own page-aging threads (DAMON's
+# kdamond, reclaim) walk the mappings of 4 KiB pages and take their
+# file's i_mmap lock; hugetlb pages they leave alone. On this 2-core VM,
+# with both cores busy polling, kdamond was seen runnable but not run
+# for minutes while it held the lock of a front-end's memfd, so the
+# front-end's exit and vhu's munmap of that guest memory hung.
+vt_eal_mem() {
+	local free size
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	size=$(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)
+	if [ -z "${VT_NO_HUGE:-}" ] && [ "${size:-0}" = 2048 ] &&
+		[ "${free:-0}" -ge 128 ] && mountpoint -q /dev/hugepages 2>/dev/null; then
+		printf '%s ' -m 256 --in-memory --single-file-segments
+	else
+		printf '%s ' --no-huge -m 512
+	fi
+}
+
 # vt_eal_args NAME WORKER_CORE: EAL arguments for one DPDK process of a
-# test: two lcores (main + one worker on WORKER_CORE), no hugepages, no PCI,
-# its own file prefix.
+# test: two lcores (main + one worker on WORKER_CORE), memory as
+# vt_eal_mem says, no PCI, its own file prefix.
 vt_eal_args() {
 	local name=$1 worker=${2:-1} main
 	if [ "$worker" = 1 ]; then main=0; else main=1; fi
 	# The caller records the prefix (vt_file_prefix) in its own shell:
 	# this runs in a command substitution, where a record would be lost.
-	printf '%s ' -l "0-1" --main-lcore "$main" --no-huge -m 512 --no-pci \
+	# shellcheck disable=SC2046
+	printf '%s ' -l "0-1" --main-lcore "$main" $(vt_eal_mem) --no-pci \
 		--file-prefix "${VT_PREFIX}-$name" --log-level "${VT_DPDK_LOG:-notice}"
 }
 
