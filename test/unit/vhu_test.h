@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inttypes.h>
+#include <unistd.h>
 
 extern int vhu_test_failed_checks;
 
@@ -35,6 +36,33 @@ extern int vhu_test_failed_checks;
 	} \
 } while (0)
 
+/*
+ * Remove the unit tests' socket files this process left in /tmp
+ * (/tmp/vhu-ut-<pid>-..., see vt_sock_path()): a case that fails a check
+ * returns before it closes its devices. Returns how many were left.
+ */
+static inline unsigned int
+vhu_test_remove_sockets(void)
+{
+	char prefix[32], path[300];
+	DIR *d = opendir("/tmp");
+	struct dirent *e;
+	unsigned int n = 0;
+
+	if (d == NULL)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "vhu-ut-%d-", (int)getpid());
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", e->d_name);
+		if (unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 struct vhu_test_case {
 	const char *name;
 	void (*fn)(void);
@@ -56,6 +84,13 @@ vhu_test_run(const char *suite, const struct vhu_test_case *cases, size_t n)
 		int before = vhu_test_failed_checks;
 		fprintf(stderr, "[ RUN  ] %s.%s\n", suite, cases[i].name);
 		cases[i].fn();
+		/* A case that passed must have closed what it opened. */
+		unsigned int left = vhu_test_remove_sockets();
+		if (left != 0 && vhu_test_failed_checks == before) {
+			fprintf(stderr, "  %u socket file(s) left in /tmp\n",
+				left);
+			vhu_test_failed_checks++;
+		}
 		if (vhu_test_failed_checks != before) {
 			fprintf(stderr, "[ FAIL ] %s.%s\n", suite, cases[i].name);
 			failed++;
