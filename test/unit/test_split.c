@@ -423,9 +423,9 @@ test_enqueue_stale_header(void)
 			struct rte_mbuf *m[STALE_KINDS - 1];
 
 			/* One buffer short of the ring, so the kinds rotate
-			 * over the buffers. */
-			/* Small packets (copies put off to the end of the
-			 * burst) and large ones (copied at once). */
+			 * over the buffers; small packets (copies put off to
+			 * the end of the burst) and large ones (copied at
+			 * once) alternate. */
 			for (unsigned int i = 0; i < RTE_DIM(m); i++)
 				VT_CHECK((m[i] = frame_mbuf((round + i) % 2 ?
 						600 + i : 60 + i,
@@ -583,17 +583,17 @@ rx_dirty_check(void *arg, unsigned int qp, const struct virtio_net_hdr_v1 *hdr,
 		const uint8_t *frame, size_t len)
 {
 	struct dirty_check *d = arg;
-	uint64_t first = vhu_fe_mem_to_gpa(d->mem, frame, len) >> 12;
-	uint64_t last = vhu_fe_mem_to_gpa(d->mem, frame + len - 1, 1) >> 12;
+	uint64_t first = vhu_fe_mem_to_gpa(d->mem, frame, len);
+	uint64_t last = vhu_fe_mem_to_gpa(d->mem, frame + len - 1, 1);
 
 	RTE_SET_USED(qp);
 	RTE_SET_USED(hdr);
 	d->got++;
-	if (first == VHU_FE_BAD_GPA >> 12 || last == VHU_FE_BAD_GPA >> 12) {
+	if (first == VHU_FE_BAD_GPA || last == VHU_FE_BAD_GPA) {
 		d->unlogged++;
 		return 0;
 	}
-	for (uint64_t p = first; p <= last; p++)
+	for (uint64_t p = first >> 12; p <= last >> 12; p++)
 		if (p / 8 >= d->log_size ||
 		    !(d->log[p / 8] & (1u << (p % 8))))
 			d->unlogged++;
