@@ -108,7 +108,12 @@ struct vhu_device_config {
 	const struct vhu_device_ops *ops;
 	/** Passed to every callback. */
 	void *ctx;
-	/** NUMA socket for the device's memory, or -1 (SOCKET_ID_ANY). */
+	/**
+	 * NUMA socket the application places the device on, or -1
+	 * (SOCKET_ID_ANY). Recorded only: the device's structures are libc
+	 * memory (they must outlive rte_eal_cleanup(), see
+	 * doc/protocol.md), not yet placed on a node.
+	 */
 	int numa_socket;
 	/**
 	 * Offloads between the virtio-net header and mbuf ol_flags the
@@ -218,7 +223,9 @@ int vhu_device_start(struct vhu_device *dev);
  * front-end is connected. device_destroyed() is called first if the
  * device was ready.
  * The caller must have stopped calling bursts on this device, and must
- * not call this from one of the device's own callbacks.
+ * not call this from one of the device's own callbacks. When it was the
+ * last device, the control thread ends (joined before this returns); the
+ * next vhu_device_register() starts a new one.
  * @return 0; -EINVAL if dev is NULL.
  */
 int vhu_device_unregister(struct vhu_device *dev);

@@ -2,10 +2,9 @@
 /* The public device API (vhu.h): registration and queries. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <rte_malloc.h>
-#include <rte_memory.h>
 
 #include "vhu_ctrl.h"
 #include "vhu_features.h"
@@ -25,7 +24,7 @@ vhu_device_register(const struct vhu_device_config *cfg,
 {
 	struct vhu_device *dev;
 	uint16_t nr_rings, i;
-	size_t len;
+	size_t len, size;
 	int ret;
 
 	if (cfg == NULL || out == NULL || cfg->path == NULL)
@@ -52,11 +51,14 @@ vhu_device_register(const struct vhu_device_config *cfg,
 			"features are ignored: use offloads (VHU_OFFLOAD_*)",
 			cfg->path, (uint64_t)(cfg->features & VHU_FEATURES_OFFLOAD));
 	nr_rings = 2 * cfg->max_queue_pairs;
-	dev = rte_zmalloc_socket("vhu_device", sizeof(*dev) +
-				 nr_rings * sizeof(struct vhu_vring),
-				 RTE_CACHE_LINE_SIZE,
-				 cfg->numa_socket < 0 ? SOCKET_ID_ANY :
-				 cfg->numa_socket);
+	/* libc memory, not EAL's: the control thread may still read the
+	 * device after rte_eal_cleanup() if the application exits without
+	 * unregistering it, and EAL's memory is gone by then. */
+	size = RTE_ALIGN_CEIL(sizeof(*dev) + nr_rings * sizeof(struct vhu_vring),
+			      RTE_CACHE_LINE_SIZE);
+	dev = aligned_alloc(RTE_CACHE_LINE_SIZE, size);
+	if (dev != NULL)
+		memset(dev, 0, size);
 	if (dev == NULL)
 		return -ENOMEM;
 	memcpy(dev->path, cfg->path, len + 1);
@@ -88,7 +90,7 @@ vhu_device_register(const struct vhu_device_config *cfg,
 
 	ret = vhu_ctrl_register(dev);
 	if (ret != 0) {
-		rte_free(dev);
+		free(dev);
 		return ret;
 	}
 	*out = dev;

@@ -42,9 +42,10 @@ enum vhu_chain_err {
 	VHU_CHAIN_BAD_INDEX,     /* descriptor index >= ring size */
 	VHU_CHAIN_BAD_ADDR,      /* address not in guest memory */
 	VHU_CHAIN_LOOP,          /* more descriptors than the ring has */
-	VHU_CHAIN_BAD_INDIRECT,  /* nested, empty or misaligned table */
+	VHU_CHAIN_BAD_INDIRECT,  /* nested, empty, misaligned or > queue size */
 	VHU_CHAIN_BAD_DIRECTION, /* writable where readable needed or back */
 	VHU_CHAIN_TOO_LONG,      /* more than VHU_BUFVEC_MAX pieces/bytes */
+	VHU_CHAIN_TOO_SHORT,     /* guest RX buffer smaller than the header */
 };
 
 #endif /* VHU_BUFVEC_H */

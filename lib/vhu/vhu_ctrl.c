@@ -20,7 +20,6 @@
 
 #include <rte_cycles.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 
 #include "vhu_conn.h"
 #include "vhu_ctrl.h"
@@ -39,7 +38,7 @@
 struct vhu_cmd {
 	TAILQ_ENTRY(vhu_cmd) next;
 	enum vhu_cmd_kind { VHU_CMD_REGISTER, VHU_CMD_START,
-			    VHU_CMD_UNREGISTER } kind;
+			    VHU_CMD_UNREGISTER, VHU_CMD_STOP } kind;
 	struct vhu_device *dev;
 	int result;
 	bool detached;   /* nobody waits: the control thread frees it */
@@ -47,14 +46,20 @@ struct vhu_cmd {
 };
 
 static struct {
+	/* Held by application threads across registering (which may start
+	 * the thread) and unregistering (which may stop it). */
+	pthread_mutex_t lifecycle;
 	pthread_mutex_t lock;           /* cmds, started */
 	bool started;
+	bool quit;                      /* control thread only */
+	unsigned int ndevices;          /* control thread only */
 	TAILQ_HEAD(, vhu_cmd) cmds;
 	pthread_t thread;
 	int epfd;
 	struct vhu_ep wake_ep;
 	TAILQ_HEAD(, vhu_device) devices; /* control thread only */
 } vhu_ctrl = {
+	.lifecycle = PTHREAD_MUTEX_INITIALIZER,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cmds = TAILQ_HEAD_INITIALIZER(vhu_ctrl.cmds),
 	.devices = TAILQ_HEAD_INITIALIZER(vhu_ctrl.devices),
@@ -102,7 +107,10 @@ vhu_ctrl_disconnect(struct vhu_device *dev, const char *why)
 	VHU_DEV_LOG(INFO, dev, "front-end disconnected: %s", why);
 	vhu_ctrl_epoll_del(&dev->conn.ep);
 	vhu_conn_close(dev);
-	vhu_dev_reset(dev, true);
+	/* Nothing is reset under a running burst: if one is late, the
+	 * reset waits (vhu_dev_retry_held) and no new front-end is taken
+	 * until it ran. */
+	vhu_dev_reset_when_quiet(dev, true);
 	dev->stats.disconnections++;
 	if (dev->client && dev->started && !dev->unregistering) {
 		dev->reconnect_ms = VHU_RECONNECT_MIN_MS;
@@ -143,6 +151,12 @@ vhu_ctrl_accept(struct vhu_device *dev)
 	if (dev->conn.ep.fd >= 0) {
 		VHU_DEV_LOG(WARNING, dev, "refusing a second front-end: one is "
 			    "connected");
+		close(fd);
+		return;
+	}
+	if (dev->reset_pending) {
+		VHU_DEV_LOG(WARNING, dev, "refusing a front-end: the last one's "
+			    "state is not reset yet (a burst is late)");
 		close(fd);
 		return;
 	}
@@ -280,6 +294,7 @@ vhu_ctrl_do_register(struct vhu_device *dev)
 		return -EEXIST;
 	}
 	TAILQ_INSERT_TAIL(&vhu_ctrl.devices, dev, next);
+	vhu_ctrl.ndevices++;
 	return 0;
 }
 
@@ -315,8 +330,17 @@ vhu_ctrl_do_unregister(struct vhu_device *dev)
 	if (dev->created_socket_file)
 		unlink(dev->path);
 	TAILQ_REMOVE(&vhu_ctrl.devices, dev, next);
+	vhu_ctrl.ndevices--;
+	if (dev->reset_pending) {
+		/* A burst still runs on it: freeing would be a use after
+		 * free; leaking is safe. The caller broke the contract (or
+		 * its lcore is stuck). */
+		VHU_DEV_LOG(ERR, dev, "unregistered while a burst still runs: "
+			    "its memory is left allocated and mapped");
+		return;
+	}
 	VHU_DEV_LOG(INFO, dev, "unregistered");
-	rte_free(dev);
+	free(dev);
 }
 
 static void
@@ -332,6 +356,11 @@ vhu_ctrl_run_cmd(struct vhu_cmd *cmd)
 	case VHU_CMD_UNREGISTER:
 		vhu_ctrl_do_unregister(cmd->dev);
 		cmd->result = 0;
+		break;
+	case VHU_CMD_STOP:
+		/* Only with no device left: nothing to serve. */
+		vhu_ctrl.quit = vhu_ctrl.ndevices == 0;
+		cmd->result = vhu_ctrl.quit ? 0 : -EBUSY;
 		break;
 	}
 }
@@ -364,11 +393,15 @@ vhu_ctrl_tick(void)
 	struct vhu_device *dev;
 
 	TAILQ_FOREACH(dev, &vhu_ctrl.devices, next) {
+		vhu_dev_retry_held(dev);
 		if (dev->client && dev->started && dev->conn.ep.fd < 0 &&
+		    !dev->reset_pending &&
 		    dev->reconnect_at != 0 && now >= dev->reconnect_at)
 			vhu_ctrl_connect(dev);
-		if (dev->conn.ep.fd >= 0)
+		if (dev->conn.ep.fd >= 0) {
 			vhu_dev_check_rings(dev);
+			vhu_dev_signal_log(dev);
+		}
 	}
 }
 
@@ -378,7 +411,7 @@ vhu_ctrl_main(void *arg)
 	struct epoll_event evs[VHU_CTRL_MAX_EVENTS];
 
 	RTE_SET_USED(arg);
-	for (;;) {
+	while (!vhu_ctrl.quit) {
 		bool wake = false;
 		int n, i;
 
@@ -497,13 +530,42 @@ vhu_ctrl_call(enum vhu_cmd_kind kind, struct vhu_device *dev)
 int
 vhu_ctrl_register(struct vhu_device *dev)
 {
+	int ret;
+
 	dev->listen_ep.kind = VHU_EP_LISTEN;
 	dev->listen_ep.fd = -1;
 	dev->listen_ep.dev = dev;
 	dev->conn.ep.kind = VHU_EP_CONN;
 	dev->conn.ep.fd = -1;
 	dev->conn.ep.dev = dev;
-	return vhu_ctrl_call(VHU_CMD_REGISTER, dev);
+	if (vhu_ctrl_on_thread())
+		return vhu_ctrl_call(VHU_CMD_REGISTER, dev);
+	pthread_mutex_lock(&vhu_ctrl.lifecycle);
+	ret = vhu_ctrl_call(VHU_CMD_REGISTER, dev);
+	pthread_mutex_unlock(&vhu_ctrl.lifecycle);
+	return ret;
+}
+
+/*
+ * With the last device gone, end the control thread, so that no thread
+ * of ours runs into rte_eal_cleanup() (the PMD's devices are removed by
+ * it) or the process's exit. The next register starts a new one.
+ * Called with the lifecycle lock held, off the control thread.
+ */
+static void
+vhu_ctrl_stop_if_idle(void)
+{
+	if (!vhu_ctrl.started || vhu_ctrl_call(VHU_CMD_STOP, NULL) != 0)
+		return;
+	pthread_join(vhu_ctrl.thread, NULL);
+	pthread_mutex_lock(&vhu_ctrl.lock);
+	close(vhu_ctrl.wake_ep.fd);
+	close(vhu_ctrl.epfd);
+	vhu_ctrl.wake_ep.fd = -1;
+	vhu_ctrl.epfd = -1;
+	vhu_ctrl.quit = false;
+	vhu_ctrl.started = false;
+	pthread_mutex_unlock(&vhu_ctrl.lock);
 }
 
 int
@@ -515,5 +577,13 @@ vhu_ctrl_start(struct vhu_device *dev)
 int
 vhu_ctrl_unregister(struct vhu_device *dev)
 {
-	return vhu_ctrl_call(VHU_CMD_UNREGISTER, dev);
+	int ret;
+
+	if (vhu_ctrl_on_thread())
+		return vhu_ctrl_call(VHU_CMD_UNREGISTER, dev);
+	pthread_mutex_lock(&vhu_ctrl.lifecycle);
+	ret = vhu_ctrl_call(VHU_CMD_UNREGISTER, dev);
+	vhu_ctrl_stop_if_idle();
+	pthread_mutex_unlock(&vhu_ctrl.lifecycle);
+	return ret;
 }

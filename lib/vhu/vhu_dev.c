@@ -2,6 +2,7 @@
 /* Device-level state changes shared by handlers and the control thread. */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
@@ -9,42 +10,106 @@
 #include "vhu_sync.h"
 #include "vhu_vring.h"
 
-int
-vhu_dev_pause_rings(struct vhu_device *dev)
+/* The rings a scope covers: [*first, *first + *n). */
+static void
+vhu_dev_scope(const struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring, uint16_t *first, uint16_t *n)
 {
-	uint16_t i;
-	int ret;
-
-	for (i = 0; i < dev->nr_rings; i++)
-		vhu_vring_pause(&dev->rings[i]);
-	ret = vhu_sync_quiesce(dev->rings, dev->nr_rings,
-			       VHU_QUIESCE_TIMEOUT_MS);
-	if (ret != 0) {
-		dev->stats.quiesce_timeouts++;
-		VHU_DEV_LOG(ERR, dev, "a burst did not finish within %u ms",
-			    VHU_QUIESCE_TIMEOUT_MS);
+	*first = 0;
+	*n = 0;
+	switch (scope) {
+	case VHU_PAUSE_NONE:
+		break;
+	case VHU_PAUSE_RING:
+		*first = ring;
+		*n = 1;
+		break;
+	case VHU_PAUSE_DEVICE:
+		*first = 0;
+		*n = dev->nr_rings;
+		break;
 	}
-	return ret;
+}
+
+int
+vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring)
+{
+	uint16_t first, n, i;
+
+	vhu_dev_scope(dev, scope, ring, &first, &n);
+	for (i = first; i < first + n; i++) {
+		if (dev->rings[i].held) {
+			VHU_DEV_LOG(ERR, dev, "ring %u: still waiting for a burst "
+				    "that did not finish: request refused", i);
+			return -EBUSY;
+		}
+	}
+	for (i = first; i < first + n; i++)
+		vhu_vring_pause(&dev->rings[i]);
+	if (n == 0 || vhu_sync_quiesce(&dev->rings[first], n,
+				       VHU_QUIESCE_TIMEOUT_MS) == 0)
+		return 0;
+	/* Nothing changes: the rings stay paused, their state as it was,
+	 * until a later quiesce finds them quiet. */
+	for (i = first; i < first + n; i++)
+		dev->rings[i].held = true;
+	dev->stats.quiesce_timeouts++;
+	VHU_DEV_LOG(ERR, dev, "a burst did not finish within %u ms: rings "
+		    "%u..%u paused until it does", VHU_QUIESCE_TIMEOUT_MS,
+		    first, first + n - 1);
+	return -ETIMEDOUT;
 }
 
 void
-vhu_dev_publish_rings(struct vhu_device *dev)
+vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring)
 {
+	uint16_t first, n, i;
+
+	vhu_dev_scope(dev, scope, ring, &first, &n);
+	for (i = first; i < first + n; i++)
+		vhu_vring_publish(&dev->rings[i]);
+}
+
+void
+vhu_dev_retry_held(struct vhu_device *dev)
+{
+	bool any = false;
 	uint16_t i;
 
+	for (i = 0; i < dev->nr_rings; i++) {
+		struct vhu_vring *vr = &dev->rings[i];
+
+		if (!vr->held)
+			continue;
+		any = true;
+		/* Short: the tick must not stall other devices. */
+		if (vhu_sync_quiesce(vr, 1, 1) != 0)
+			return;
+	}
+	if (!any)
+		return;
+	VHU_DEV_LOG(INFO, dev, "the late burst finished: rings resume");
 	for (i = 0; i < dev->nr_rings; i++)
-		vhu_vring_publish(&dev->rings[i]);
+		dev->rings[i].held = false;
+	if (dev->reset_pending) {
+		/* Every ring was held for it: all quiet now. */
+		dev->reset_pending = false;
+		vhu_dev_reset(dev, dev->reset_disconnect);
+	}
+	vhu_dev_release(dev, VHU_PAUSE_DEVICE, 0);
+	vhu_dev_notify(dev);
 }
 
 int
 vhu_dev_set_mem(struct vhu_device *dev, struct vhu_mem_table *mem)
 {
-	const struct vhu_mem_table *old = dev->mem;
+	struct vhu_mem_table *old = (struct vhu_mem_table *)(uintptr_t)dev->mem;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t i;
-	int ret;
 
 	/* A table that would unmap a running ring is refused whole. */
 	for (i = 0; i < dev->nr_rings; i++) {
@@ -59,20 +124,11 @@ vhu_dev_set_mem(struct vhu_device *dev, struct vhu_mem_table *mem)
 			return -EINVAL;
 		}
 	}
-	ret = vhu_dev_pause_rings(dev);
-	if (ret != 0) {
-		vhu_dev_publish_rings(dev);
-		vhu_mem_table_free(mem);
-		return ret;
-	}
 	/* Generations only grow, across resets too. */
 	mem->generation = ++dev->mem_generation;
 	dev->mem = mem;
-	for (i = 0; i < dev->nr_rings; i++)
-		vhu_vring_remap(&dev->rings[i], mem);
-	vhu_dev_publish_rings(dev);
-	/* Every burst that could hold the old table ended in the pause. */
-	vhu_mem_table_free((struct vhu_mem_table *)(uintptr_t)old);
+	/* Held: no burst can still hold the old table. */
+	vhu_mem_table_free(old);
 	dev->stats.mem_table_updates++;
 	VHU_DEV_LOG(INFO, dev, "memory table: %u regions (generation %u)",
 		    mem->nregions, mem->generation);
@@ -82,29 +138,18 @@ vhu_dev_set_mem(struct vhu_device *dev, struct vhu_mem_table *mem)
 void
 vhu_dev_reset(struct vhu_device *dev, bool disconnect)
 {
-	bool quiesced = vhu_dev_pause_rings(dev) == 0;
 	uint16_t i;
 
 	for (i = 0; i < dev->nr_rings; i++) {
 		struct vhu_vring *vr = &dev->rings[i];
 
-		if (vr->started) {
-			vr->started = false;
-			vr->stats.stops++;
-		}
+		vhu_vring_stop(vr);
 		vhu_vring_reset(vr);
 	}
-	if (quiesced) {
-		vhu_mem_table_free((struct vhu_mem_table *)(uintptr_t)dev->mem);
-		if (dev->log_map_addr != NULL)
-			munmap(dev->log_map_addr, dev->log_map_len);
-	} else {
-		/* A burst may still read them: leaking is safe, unmapping
-		 * is not. */
-		VHU_DEV_LOG(ERR, dev, "leaving guest memory mapped: a burst "
-			    "still runs on this device");
-	}
+	vhu_mem_table_free((struct vhu_mem_table *)(uintptr_t)dev->mem);
 	dev->mem = NULL;
+	if (dev->log_map_addr != NULL)
+		munmap(dev->log_map_addr, dev->log_map_len);
 	dev->log_map_addr = NULL;
 	dev->log_map_len = 0;
 	dev->log_base = NULL;
@@ -121,7 +166,56 @@ vhu_dev_reset(struct vhu_device *dev, bool disconnect)
 		dev->protocol_features = 0;
 		dev->mtu = 0;
 	}
-	vhu_dev_notify(dev);
+}
+
+bool
+vhu_dev_reset_when_quiet(struct vhu_device *dev, bool disconnect)
+{
+	uint16_t i;
+
+	if (dev->reset_pending) {
+		/* Already waiting: a disconnect makes it a full one. */
+		dev->reset_disconnect |= disconnect;
+		return false;
+	}
+	if (vhu_dev_hold(dev, VHU_PAUSE_DEVICE, 0) == 0) {
+		vhu_dev_reset(dev, disconnect);
+		vhu_dev_release(dev, VHU_PAUSE_DEVICE, 0);
+		vhu_dev_notify(dev);
+		return true;
+	}
+	/* Some rings may have been held before: hold them all, so the
+	 * retry waits for every ring before it resets. */
+	for (i = 0; i < dev->nr_rings; i++) {
+		vhu_vring_pause(&dev->rings[i]);
+		dev->rings[i].held = true;
+	}
+	dev->reset_pending = true;
+	dev->reset_disconnect = disconnect;
+	VHU_DEV_LOG(ERR, dev, "reset deferred until the late burst ends: "
+		    "guest memory stays mapped meanwhile");
+	return false;
+}
+
+void
+vhu_dev_signal_log(struct vhu_device *dev)
+{
+	uint64_t sum = 0, one = 1;
+	uint16_t i;
+
+	if (dev->log_fd < 0)
+		return;
+	for (i = 0; i < dev->nr_rings; i++)
+		sum += __atomic_load_n(&dev->rings[i].log_bursts,
+				       __ATOMIC_RELAXED);
+	if (sum == dev->log_bursts_seen)
+		return;
+	dev->log_bursts_seen = sum;
+	/* The spec: the eventfd informs the front-end that the log has
+	 * been modified. Once per tick at most, never on the datapath. */
+	if (write(dev->log_fd, &one, sizeof(one)) < 0)
+		VHU_DEV_LOG(DEBUG, dev, "log fd write failed: %s",
+			    strerror(errno));
 }
 
 static bool
@@ -183,7 +277,9 @@ vhu_dev_check_rings(struct vhu_device *dev)
 			    "device needs reset", i, vr->bad_chains);
 		if (vr->err_fd >= 0 && write(vr->err_fd, &one, sizeof(one)) < 0)
 			VHU_DEV_LOG(DEBUG, dev, "ring %u: err fd write failed", i);
-		vhu_vring_publish(vr);
+		/* Its view derives to STOPPED from now on; bursts already
+		 * stop at dp_broken, so no quiesce is needed. */
+		vhu_vring_pause(vr);
 	}
 	vhu_dev_notify(dev);
 }

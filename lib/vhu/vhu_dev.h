@@ -5,9 +5,10 @@
  * Ownership of every field is part of its comment:
  *  - [dp]   written by the one lcore polling the ring, inside a burst;
  *           read by the control thread only after vhu_sync_quiesce();
- *  - [view] the datapath's view of the ring, written by the control
- *           thread (see vhu_vring.c for the publication order), read by
- *           bursts;
+ *  - [view] the datapath's view of the ring: derived from the device's
+ *           and the ring's [ctl] state by vhu_vring_publish() alone,
+ *           only while no burst can be in the ring (vhu_vring.h), read
+ *           by bursts; never written anywhere else;
  *  - [ctl]  control thread only.
  */
 #ifndef VHU_DEV_H
@@ -44,6 +45,7 @@ struct vhu_vring {
 	uint16_t last_used_idx;      /* next used entry to fill */
 	uint32_t mem_hint;           /* last-hit region for translation */
 	uint32_t bad_chains;         /* invalid chains seen since start */
+	uint32_t log_bursts;         /* bursts that wrote the dirty log */
 	bool dp_broken;              /* the datapath gave up on this ring */
 
 	/* [view] Read by bursts; written by the control thread. */
@@ -72,6 +74,10 @@ struct vhu_vring {
 	bool started __rte_cache_aligned;
 	bool enabled;
 	bool broken;                 /* reported (logged, counted) */
+	/* Paused, and a burst that may have read the old view did not end
+	 * in time: the view stays STOPPED and nothing a burst reads may
+	 * change until a later quiesce succeeds (vhu_dev_retry_held). */
+	bool held;
 	bool have_num;
 	bool have_addr;
 	uint16_t base;               /* SET_VRING_BASE / stop position */
@@ -154,6 +160,10 @@ struct vhu_device {
 	void *log_map_addr;
 	size_t log_map_len;
 	int log_fd;                  /* SET_LOG_FD eventfd */
+	uint64_t log_bursts_seen;    /* sum of rings' log_bursts at the last
+				      * log_fd signal */
+	bool reset_pending;          /* a reset waits for held rings */
+	bool reset_disconnect;       /* ... and it is a disconnect */
 	struct vhu_device_stats stats;
 	bool unregistering;
 
@@ -177,28 +187,63 @@ vhu_dev_has_protocol_feature(const struct vhu_device *dev, unsigned int bit)
  * thread and the public API (vhu_dev.c). Control thread only.
  */
 
-/* Pause every ring bursts may be in and wait for them (vhu_vring.h).
- * @return 0; -ETIMEDOUT (rings stay paused). */
-int vhu_dev_pause_rings(struct vhu_device *dev);
+/* Which rings a request may change what bursts read of: declared per
+ * request in vhu_msg.c's table, acted on by the dispatcher only. */
+enum vhu_pause_scope {
+	VHU_PAUSE_NONE,   /* changes nothing bursts read */
+	VHU_PAUSE_RING,   /* the ring the request names */
+	VHU_PAUSE_DEVICE, /* every ring of the device */
+};
 
-/* Republish every ring's derived view after vhu_dev_pause_rings(). */
-void vhu_dev_publish_rings(struct vhu_device *dev);
+/*
+ * Pause the rings in scope (ring: the index, for VHU_PAUSE_RING) and wait
+ * until no burst is inside them. On success the rings' settings, and
+ * anything their views point to (memory table, dirty log, fds), may
+ * change until vhu_dev_release().
+ * @return 0; -ETIMEDOUT if a burst did not end in time: nothing may
+ *   change, and the rings stay held (paused) until vhu_dev_retry_held()
+ *   sees them quiet; -EBUSY if a ring in scope is already held (not
+ *   waited for twice, so one stuck lcore delays the control thread once).
+ */
+int vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring);
+
+/* Derive and publish the views of the rings in scope (vhu_vring_publish),
+ * after vhu_dev_hold() succeeded for the same scope. */
+void vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring);
+
+/* Periodic: quiesce held rings again; once they are quiet, run the reset
+ * that waited for them (vhu_dev_reset_when_quiet) and publish them. */
+void vhu_dev_retry_held(struct vhu_device *dev);
 
 /*
  * Return the device to its initial state: rings stopped and reset,
- * memory and log unmapped once no burst can use them, features cleared.
- * disconnect: also forget the owner and protocol features (the front-end
- * is gone). Safe to call in any state.
+ * memory and log unmapped, features cleared. disconnect: also forget the
+ * owner and protocol features (the front-end is gone).
+ * Precondition: vhu_dev_hold(dev, VHU_PAUSE_DEVICE, 0) succeeded.
  */
 void vhu_dev_reset(struct vhu_device *dev, bool disconnect);
 
 /*
- * Install a new memory table: re-translate every ring under it, publish
- * it, and free the old one once no burst can use it.
+ * Reset the device as soon as no burst can be in it: at once if the
+ * rings quiesce now, else from vhu_dev_retry_held() once they do (the
+ * rings stay held meanwhile; nothing is reset under a running burst).
+ * @return true if the reset ran now.
+ */
+bool vhu_dev_reset_when_quiet(struct vhu_device *dev, bool disconnect);
+
+/*
+ * Install a new memory table and free the old one.
+ * Precondition: the device is held (VHU_PAUSE_DEVICE).
  * @return 0; -EINVAL if a started ring would not be mapped by it (the old
- *   table stays in use and the new one is freed); -ETIMEDOUT.
+ *   table stays in use and the new one is freed).
  */
 int vhu_dev_set_mem(struct vhu_device *dev, struct vhu_mem_table *mem);
+
+/* Signal the SET_LOG_FD eventfd if a burst wrote the dirty log since the
+ * last signal. Periodic. */
+void vhu_dev_signal_log(struct vhu_device *dev);
 
 /* Emit the callbacks for every change since the last call (ring states,
  * ready/destroyed). Called after each message and state change. */

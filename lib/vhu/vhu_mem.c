@@ -21,7 +21,6 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
-#include <rte_malloc.h>
 
 #include "vhu_log.h"
 #include "vhu_mem.h"
@@ -162,6 +161,33 @@ check_fd(const char *what, int fd, struct pending_region *p)
 	return 0;
 }
 
+void *
+vhu_mem_map_shared(int fd, uint64_t offset, size_t len)
+{
+	void *addr;
+	int err;
+
+	/*
+	 * Under mlockall(MCL_FUTURE) (testpmd, OVS --mlockall) a readable
+	 * mapping is populated at once: a front-end could make us commit
+	 * a sparse 1 TiB file, charged to our cgroup, with the control
+	 * thread blocked meanwhile. A PROT_NONE mapping is never
+	 * populated; unlocked, then opened up, it stays lazy: the
+	 * datapath faults pages in on first touch (doc/datapath.md).
+	 */
+	addr = mmap(NULL, len, PROT_NONE, MAP_SHARED, fd, (off_t)offset);
+	if (addr == MAP_FAILED)
+		return MAP_FAILED;
+	if (munlock(addr, len) != 0 ||
+	    mprotect(addr, len, PROT_READ | PROT_WRITE) != 0) {
+		err = errno;
+		munmap(addr, len);
+		errno = err;
+		return MAP_FAILED;
+	}
+	return addr;
+}
+
 static void
 mapping_put(struct vhu_mem_mapping *m)
 {
@@ -200,8 +226,7 @@ map_region(const char *what, const struct pending_region *p,
 		VHU_LOG(ERR, "%s: out of memory", what);
 		return -ENOMEM;
 	}
-	addr = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		p->fd, (off_t)aligned_off);
+	addr = vhu_mem_map_shared(p->fd, aligned_off, (size_t)len);
 	if (addr == MAP_FAILED) {
 		int err = errno;
 
@@ -240,7 +265,11 @@ table_alloc(uint32_t nregions)
 		(size_t)nregions * sizeof(struct vhu_mem_region);
 	struct vhu_mem_table *t;
 
-	t = rte_zmalloc("vhu_mem_table", sz, RTE_CACHE_LINE_SIZE);
+	/* libc memory: tables outlive nothing of EAL's (see vhu_api.c). */
+	sz = RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE);
+	t = aligned_alloc(RTE_CACHE_LINE_SIZE, sz);
+	if (t != NULL)
+		memset(t, 0, sz);
 	if (t == NULL)
 		VHU_LOG(ERR, "cannot allocate a memory table of %" PRIu32
 			" regions", nregions);
@@ -348,7 +377,7 @@ vhu_mem_table_add(const struct vhu_mem_table *old,
 		return -ENOMEM;
 	ret = map_region(what, &p, &r);
 	if (ret < 0) {
-		rte_free(t);
+		free(t);
 		return ret;
 	}
 	/* Nothing can fail from here: take the references. */
@@ -416,7 +445,7 @@ vhu_mem_table_free(struct vhu_mem_table *table)
 		return;
 	for (i = 0; i < table->nregions; i++)
 		mapping_put(table->regions[i].mapping);
-	rte_free(table);
+	free(table);
 }
 
 void *

@@ -51,6 +51,16 @@ struct vhu_mem_table {
 };
 
 /*
+ * mmap len bytes of fd from offset, shared and read-write, without
+ * populating them even when the process runs under mlockall(MCL_FUTURE):
+ * pages are faulted in when first touched. The cost is one mmap, munlock
+ * and mprotect, whatever the size.
+ * Called by: the control thread.
+ * @return the address; MAP_FAILED with errno set (nothing stays mapped).
+ */
+void *vhu_mem_map_shared(int fd, uint64_t offset, size_t len);
+
+/*
  * Build a table from a SET_MEM_TABLE payload: validate every region (size
  * non-zero, no overflow of gpa/fe_va/offset + size, no overlap, offset +
  * size within the fd's real size), map each fd, sort by GPA.

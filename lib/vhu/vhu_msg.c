@@ -34,74 +34,62 @@ struct vhu_msg_rule {
 	enum vhu_ring_field ring_field;
 	enum vhu_reply_rule reply;
 	bool needs_owner;
+	/* Rings whose bursts must be out before the handler runs: those
+	 * whose view (vhu_vring_publish) the request can change. The
+	 * dispatcher pauses, quiesces, runs the handler, then publishes. */
+	enum vhu_pause_scope pause;
 };
 
 #define U64 sizeof(uint64_t)
 #define STATE sizeof(struct vhu_wire_vring_state)
+#define ADDR sizeof(struct vhu_wire_vring_addr)
+#define REGION sizeof(struct vhu_wire_single_region)
+#define LOG sizeof(struct vhu_wire_log)
+
+#define RULE(req, fn, sz, fmin, fmax, field, rep, own, scope) \
+	[VHU_REQ_ ## req] = { .name = #req, .handler = fn, .size = sz, \
+		.fds_min = fmin, .fds_max = fmax, .ring_field = VHU_RING_ ## field, \
+		.reply = VHU_REPLY_ ## rep, .needs_owner = own, \
+		.pause = VHU_PAUSE_ ## scope }
 
 static const struct vhu_msg_rule vhu_msg_rules[VHU_REQ_MAX] = {
-	[VHU_REQ_GET_FEATURES] = { "GET_FEATURES",
-		vhu_msg_get_features, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
-	[VHU_REQ_SET_FEATURES] = { "SET_FEATURES",
-		vhu_msg_set_features, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_GET_PROTOCOL_FEATURES] = { "GET_PROTOCOL_FEATURES",
-		vhu_msg_get_protocol_features, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
-	[VHU_REQ_SET_PROTOCOL_FEATURES] = { "SET_PROTOCOL_FEATURES",
-		vhu_msg_set_protocol_features, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, false },
-	[VHU_REQ_SET_OWNER] = { "SET_OWNER",
-		vhu_msg_set_owner, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, false },
-	[VHU_REQ_RESET_OWNER] = { "RESET_OWNER",
-		vhu_msg_reset_device, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_RESET_DEVICE] = { "RESET_DEVICE",
-		vhu_msg_reset_device, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_MEM_TABLE] = { "SET_MEM_TABLE",
-		vhu_msg_set_mem_table, VHU_SIZE_MEM_TABLE, 0, VHU_WIRE_MAX_TABLE_REGIONS,
-		VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_GET_MAX_MEM_SLOTS] = { "GET_MAX_MEM_SLOTS",
-		vhu_msg_get_max_mem_slots, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
-	[VHU_REQ_ADD_MEM_REG] = { "ADD_MEM_REG",
-		vhu_msg_add_mem_reg, sizeof(struct vhu_wire_single_region), 1, 1,
-		VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_REM_MEM_REG] = { "REM_MEM_REG",
-		vhu_msg_rem_mem_reg, sizeof(struct vhu_wire_single_region), 0, 1,
-		VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_LOG_BASE] = { "SET_LOG_BASE",
-		vhu_msg_set_log_base, sizeof(struct vhu_wire_log), 1, 1,
-		VHU_RING_NONE, VHU_REPLY_DATA, true },
-	[VHU_REQ_SET_LOG_FD] = { "SET_LOG_FD",
-		vhu_msg_set_log_fd, 0, 1, 1, VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_VRING_NUM] = { "SET_VRING_NUM",
-		vhu_msg_set_vring_num, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_VRING_ADDR] = { "SET_VRING_ADDR",
-		vhu_msg_set_vring_addr, sizeof(struct vhu_wire_vring_addr), 0, 0,
-		VHU_RING_STATE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_VRING_BASE] = { "SET_VRING_BASE",
-		vhu_msg_set_vring_base, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
+	/*   request               handler                        size   fds     ring   reply owner pause */
+	RULE(GET_FEATURES,          vhu_msg_get_features,          0,     0, 0,   NONE,  DATA, false, NONE),
+	/* Features set the header length, offload mode and LOG_ALL that
+	 * running rings read (QEMU toggles LOG_ALL on running rings). */
+	RULE(SET_FEATURES,          vhu_msg_set_features,          U64,   0, 0,   NONE,  ACK,  true,  DEVICE),
+	RULE(GET_PROTOCOL_FEATURES, vhu_msg_get_protocol_features, 0,     0, 0,   NONE,  DATA, false, NONE),
+	RULE(SET_PROTOCOL_FEATURES, vhu_msg_set_protocol_features, U64,   0, 0,   NONE,  ACK,  false, NONE),
+	RULE(SET_OWNER,             vhu_msg_set_owner,             0,     0, 0,   NONE,  ACK,  false, NONE),
+	RULE(RESET_OWNER,           vhu_msg_reset_device,          0,     0, 0,   NONE,  ACK,  true,  DEVICE),
+	RULE(RESET_DEVICE,          vhu_msg_reset_device,          0,     0, 0,   NONE,  ACK,  true,  DEVICE),
+	RULE(SET_MEM_TABLE,         vhu_msg_set_mem_table,         VHU_SIZE_MEM_TABLE,
+	     0, VHU_WIRE_MAX_TABLE_REGIONS,                                       NONE,  ACK,  true,  DEVICE),
+	RULE(GET_MAX_MEM_SLOTS,     vhu_msg_get_max_mem_slots,     0,     0, 0,   NONE,  DATA, false, NONE),
+	RULE(ADD_MEM_REG,           vhu_msg_add_mem_reg,           REGION, 1, 1,  NONE,  ACK,  true,  DEVICE),
+	RULE(REM_MEM_REG,           vhu_msg_rem_mem_reg,           REGION, 0, 1,  NONE,  ACK,  true,  DEVICE),
+	RULE(SET_LOG_BASE,          vhu_msg_set_log_base,          LOG,   1, 1,   NONE,  DATA, true,  DEVICE),
+	RULE(SET_LOG_FD,            vhu_msg_set_log_fd,            0,     1, 1,   NONE,  ACK,  true,  NONE),
+	/* Size and base may change only while the ring is stopped. */
+	RULE(SET_VRING_NUM,         vhu_msg_set_vring_num,         STATE, 0, 0,   STATE, ACK,  true,  NONE),
+	RULE(SET_VRING_ADDR,        vhu_msg_set_vring_addr,        ADDR,  0, 0,   STATE, ACK,  true,  RING),
+	RULE(SET_VRING_BASE,        vhu_msg_set_vring_base,        STATE, 0, 0,   STATE, ACK,  true,  NONE),
 	/* GET_VRING_BASE and SET_VRING_ENABLE need no owner: DPDK's
 	 * virtio-user (server=1) sends both before SET_OWNER when a back-end
-	 * reconnects, and on an idle ring they change nothing harmful. */
-	[VHU_REQ_GET_VRING_BASE] = { "GET_VRING_BASE",
-		vhu_msg_get_vring_base, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_DATA, false },
-	[VHU_REQ_SET_VRING_KICK] = { "SET_VRING_KICK",
-		vhu_msg_set_vring_kick, U64, 0, 1, VHU_RING_FILE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_VRING_CALL] = { "SET_VRING_CALL",
-		vhu_msg_set_vring_call, U64, 0, 1, VHU_RING_FILE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_VRING_ERR] = { "SET_VRING_ERR",
-		vhu_msg_set_vring_err, U64, 0, 1, VHU_RING_FILE, VHU_REPLY_ACK, true },
-	[VHU_REQ_GET_QUEUE_NUM] = { "GET_QUEUE_NUM",
-		vhu_msg_get_queue_num, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, false },
-	[VHU_REQ_SET_VRING_ENABLE] = { "SET_VRING_ENABLE",
-		vhu_msg_set_vring_enable, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, false },
-	[VHU_REQ_SEND_RARP] = { "SEND_RARP",
-		vhu_msg_send_rarp, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_NET_SET_MTU] = { "NET_SET_MTU",
-		vhu_msg_net_set_mtu, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_VRING_KICK] = { "VRING_KICK",
-		vhu_msg_vring_kick, STATE, 0, 0, VHU_RING_STATE, VHU_REPLY_ACK, true },
-	[VHU_REQ_SET_STATUS] = { "SET_STATUS",
-		vhu_msg_set_status, U64, 0, 0, VHU_RING_NONE, VHU_REPLY_ACK, true },
-	[VHU_REQ_GET_STATUS] = { "GET_STATUS",
-		vhu_msg_get_status, 0, 0, 0, VHU_RING_NONE, VHU_REPLY_DATA, true },
+	 * reconnects, and on an idle ring they change nothing harmful.
+	 * GET_VRING_BASE is answered once no burst can touch the ring. */
+	RULE(GET_VRING_BASE,        vhu_msg_get_vring_base,        STATE, 0, 0,   STATE, DATA, false, RING),
+	RULE(SET_VRING_KICK,        vhu_msg_set_vring_kick,        U64,   0, 1,   FILE,  ACK,  true,  RING),
+	/* Bursts write the call fd: the old one is closed once they are out. */
+	RULE(SET_VRING_CALL,        vhu_msg_set_vring_call,        U64,   0, 1,   FILE,  ACK,  true,  RING),
+	RULE(SET_VRING_ERR,         vhu_msg_set_vring_err,         U64,   0, 1,   FILE,  ACK,  true,  NONE),
+	RULE(GET_QUEUE_NUM,         vhu_msg_get_queue_num,         0,     0, 0,   NONE,  DATA, false, NONE),
+	RULE(SET_VRING_ENABLE,      vhu_msg_set_vring_enable,      STATE, 0, 0,   STATE, ACK,  false, RING),
+	RULE(SEND_RARP,             vhu_msg_send_rarp,             U64,   0, 0,   NONE,  ACK,  true,  NONE),
+	RULE(NET_SET_MTU,           vhu_msg_net_set_mtu,           U64,   0, 0,   NONE,  ACK,  true,  NONE),
+	RULE(VRING_KICK,            vhu_msg_vring_kick,            STATE, 0, 0,   STATE, ACK,  true,  NONE),
+	RULE(SET_STATUS,            vhu_msg_set_status,            U64,   0, 0,   NONE,  ACK,  true,  NONE),
+	RULE(GET_STATUS,            vhu_msg_get_status,            0,     0, 0,   NONE,  DATA, true,  NONE),
 };
 
 const char *
@@ -236,7 +224,13 @@ vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
 
 	ret = vhu_msg_validate(dev, rule, msg);
 	if (ret == 0)
+		ret = vhu_dev_hold(dev, rule->pause, msg->ring);
+	if (ret == 0) {
+		/* A handler changes stored state; what bursts see is derived
+		 * from it again, for every ring in scope, before any reply. */
 		ret = rule->handler(dev, msg, &reply);
+		vhu_dev_release(dev, rule->pause, msg->ring);
+	}
 
 	if (rule->reply == VHU_REPLY_DATA) {
 		if (ret != 0) {

@@ -8,7 +8,6 @@
 #include "vhu_features.h"
 #include "vhu_log.h"
 #include "vhu_msg.h"
-#include "vhu_offload.h"
 #include "vhu_vring.h"
 
 #define VIRTIO_STATUS_NEEDS_RESET 0x40
@@ -28,9 +27,7 @@ vhu_msg_set_features(struct vhu_device *dev, struct vhu_msg *msg,
 		struct vhu_reply *reply)
 {
 	uint64_t features = msg->payload.u64;
-	uint8_t hdr_len, ol_mode;
 	uint16_t i;
-	int ret;
 
 	RTE_SET_USED(reply);
 	if (features & ~dev->features_offered) {
@@ -39,34 +36,17 @@ vhu_msg_set_features(struct vhu_device *dev, struct vhu_msg *msg,
 			    features & ~dev->features_offered);
 		return -EINVAL;
 	}
-	hdr_len = (features & (VHU_BIT(VIRTIO_F_VERSION_1) |
-			       VHU_BIT(VIRTIO_NET_F_MRG_RXBUF))) ?
-		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
-		sizeof(struct virtio_net_hdr);
-	ol_mode = vhu_offload_ring_mode(features, dev->offloads);
-
-	/* Running rings read the features: change them while paused.
-	 * QEMU toggles LOG_ALL this way on running rings for migration. */
-	ret = vhu_dev_pause_rings(dev);
-	if (ret != 0) {
-		vhu_dev_publish_rings(dev);
-		return ret;
-	}
+	/* Every ring is held: the dispatcher derives their header length,
+	 * offload mode and dirty log from these features afterwards. */
 	dev->features = features;
 	dev->features_set = true;
-	for (i = 0; i < dev->nr_rings; i++) {
-		dev->rings[i].features = features;
-		dev->rings[i].vnet_hdr_len = hdr_len;
-		dev->rings[i].ol_mode = ol_mode;
-	}
 	/* Without protocol features there is no SET_VRING_ENABLE: rings
 	 * are enabled from here on (vhost-user.rst, "Ring states"). */
 	if (!(features & VHU_BIT(VHU_F_PROTOCOL_FEATURES)))
 		for (i = 0; i < dev->nr_rings; i++)
 			vhu_vring_set_enabled(&dev->rings[i], true);
-	vhu_dev_publish_rings(dev);
 	VHU_DEV_LOG(INFO, dev, "features 0x%" PRIx64 " (virtio-net header "
-		    "%u bytes)", features, hdr_len);
+		    "%u bytes)", features, vhu_vring_hdr_len(features));
 	if (dev->ops != NULL && dev->ops->features_changed != NULL)
 		dev->ops->features_changed(dev, features, dev->ctx);
 	return 0;

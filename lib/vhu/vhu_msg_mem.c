@@ -11,7 +11,6 @@
 
 #include "vhu_log.h"
 #include "vhu_msg.h"
-#include "vhu_sync.h"
 #include "vhu_vring.h"
 
 int
@@ -72,10 +71,7 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t aligned, len;
 	struct stat st;
-	void *addr, *old_addr;
-	size_t old_len;
-	uint16_t i;
-	int ret;
+	void *addr;
 
 	if (size == 0 || offset > UINT64_MAX - size) {
 		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: bad size 0x%" PRIx64
@@ -94,33 +90,20 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 	}
 	aligned = offset & ~((uint64_t)page - 1);
 	len = size + (offset - aligned);
-	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    msg->fds[0], (off_t)aligned);
+	addr = vhu_mem_map_shared(msg->fds[0], aligned, len);
 	if (addr == MAP_FAILED) {
 		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: mmap: %s", strerror(errno));
 		return -errno;
 	}
 
-	/* Swap under pause: bursts may be logging into the old log. */
-	ret = vhu_dev_pause_rings(dev);
-	if (ret != 0) {
-		vhu_dev_publish_rings(dev);
-		munmap(addr, len);
-		return ret;
-	}
-	old_addr = dev->log_map_addr;
-	old_len = dev->log_map_len;
+	/* Every ring is held: no burst still logs into the old log, and
+	 * the dispatcher derives the rings' log from the new one. */
+	if (dev->log_map_addr != NULL)
+		munmap(dev->log_map_addr, dev->log_map_len);
 	dev->log_map_addr = addr;
 	dev->log_map_len = len;
 	dev->log_base = (uint8_t *)addr + (offset - aligned);
 	dev->log_size = size;
-	for (i = 0; i < dev->nr_rings; i++) {
-		dev->rings[i].log_base = dev->log_base;
-		dev->rings[i].log_size = dev->log_size;
-	}
-	vhu_dev_publish_rings(dev);
-	if (old_addr != NULL)
-		munmap(old_addr, old_len);
 	VHU_DEV_LOG(INFO, dev, "dirty log of %" PRIu64 " bytes", size);
 
 	/* With LOG_SHMFD the front-end waits for an empty reply. */

@@ -7,7 +7,6 @@
 
 #include "vhu_log.h"
 #include "vhu_msg.h"
-#include "vhu_sync.h"
 #include "vhu_vring.h"
 
 static struct vhu_vring *
@@ -48,7 +47,6 @@ vhu_msg_set_vring_addr(struct vhu_device *dev, struct vhu_msg *msg,
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
-	int ret;
 
 	RTE_SET_USED(reply);
 	if (addr->flags & ~VHU_WIRE_VRING_F_LOG) {
@@ -56,29 +54,16 @@ vhu_msg_set_vring_addr(struct vhu_device *dev, struct vhu_msg *msg,
 			    vr->index, addr->flags);
 		return -EINVAL;
 	}
-	/* Check now when we can; otherwise SET_VRING_KICK checks. */
+	/* Check now when we can; otherwise SET_VRING_KICK checks. A started
+	 * ring (QEMU sets VHOST_VRING_F_LOG on running rings for migration)
+	 * is held by the dispatcher and takes the new addresses at once. */
 	if (vr->have_num && dev->mem != NULL &&
 	    vhu_vring_translate(dev, vr->index, dev->mem, vr->num, addr,
 				&desc, &avail, &used) != 0)
 		return -EINVAL;
-	if (!vr->started) {
-		vr->addr = *addr;
-		vr->have_addr = true;
-		return 0;
-	}
-	/* A started ring (QEMU sets VHOST_VRING_F_LOG on running rings
-	 * for migration): swap while paused. */
-	vhu_vring_pause(vr);
-	ret = vhu_sync_quiesce(vr, 1, VHU_QUIESCE_TIMEOUT_MS);
-	if (ret != 0) {
-		dev->stats.quiesce_timeouts++;
-		vhu_vring_publish(vr);
-		return ret;
-	}
 	vr->addr = *addr;
-	ret = vhu_vring_remap(vr, dev->mem);
-	vhu_vring_publish(vr);
-	return ret;
+	vr->have_addr = true;
+	return 0;
 }
 
 int
@@ -109,12 +94,10 @@ vhu_msg_get_vring_base(struct vhu_device *dev, struct vhu_msg *msg,
 		struct vhu_reply *reply)
 {
 	struct vhu_vring *vr = vhu_msg_vring(dev, msg);
-	int ret;
 
-	/* Stop this ring only; reply once no burst can touch it. */
-	ret = vhu_vring_stop(vr);
-	if (ret != 0)
-		return ret;
+	/* Stop this ring only. The dispatcher held it (no burst inside) and
+	 * publishes it stopped before this reply goes out. */
+	vhu_vring_stop(vr);
 	reply->payload.state.index = vr->index;
 	reply->payload.state.num = vr->base;
 	reply->size = sizeof(reply->payload.state);
@@ -160,23 +143,13 @@ vhu_msg_set_vring_call(struct vhu_device *dev, struct vhu_msg *msg,
 		struct vhu_reply *reply)
 {
 	struct vhu_vring *vr = vhu_msg_vring(dev, msg);
-	int old = vr->call_fd;
-	int ret;
 
 	RTE_SET_USED(reply);
-	/* Bursts write the call fd: a burst holding the old one must be
-	 * over before it is closed (its number could be reused). */
-	__atomic_store_n(&vr->call_fd, vhu_msg_take_fd(msg), __ATOMIC_RELEASE);
-	if (old >= 0) {
-		ret = vhu_sync_quiesce(vr, 1, VHU_QUIESCE_TIMEOUT_MS);
-		if (ret != 0) {
-			dev->stats.quiesce_timeouts++;
-			VHU_DEV_LOG(ERR, dev, "ring %u: old call fd %d left open: "
-				    "a burst may still use it", vr->index, old);
-			return ret;
-		}
-		close(old);
-	}
+	/* Bursts write the call fd; the dispatcher held the ring, so no
+	 * burst still has the old one (its number could be reused). */
+	if (vr->call_fd >= 0)
+		close(vr->call_fd);
+	vr->call_fd = vhu_msg_take_fd(msg);
 	return 0;
 }
 

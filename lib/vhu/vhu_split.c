@@ -107,10 +107,14 @@ vhu_split_walk(struct vhu_vring *vr, uint16_t head, bool writable,
 			const struct vring_desc *t;
 
 			/* No nesting, no INDIRECT|NEXT, a whole number of
-			 * aligned descriptors in one region. */
+			 * aligned descriptors in one region, and no more of
+			 * them than the queue size: a chain is never longer
+			 * (VIRTIO 1.x 2.7.5.3.1), and a larger table would
+			 * let the guest keep this lcore walking. */
 			if (indirect || (d.flags & VRING_DESC_F_NEXT) ||
 			    !(vr->features & VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC)) ||
 			    d.len == 0 || d.len % sizeof(struct vring_desc) != 0 ||
+			    d.len / sizeof(struct vring_desc) > vr->size ||
 			    d.addr % 8 != 0)
 				return VHU_CHAIN_BAD_INDIRECT;
 			t = vhu_mem_gpa_to_va(vr->mem, d.addr, &n, &vr->mem_hint);
@@ -142,6 +146,11 @@ vhu_split_walk(struct vhu_vring *vr, uint16_t head, bool writable,
 			break;
 		idx = d.next;
 	}
+	/* A guest RX buffer must hold at least the virtio-net header
+	 * (VIRTIO 1.x 5.1.6.3.1); one with fewer bytes (none, even) would
+	 * leave the header, and num_buffers, to other buffers. */
+	if (writable && unlikely(total < vr->vnet_hdr_len))
+		return VHU_CHAIN_TOO_SHORT;
 	vec->total = (uint32_t)RTE_MIN(total, (uint64_t)VHU_CHAIN_MAX_BYTES);
 	return VHU_CHAIN_OK;
 }
@@ -260,9 +269,13 @@ vhu_split_publish(struct vhu_vring *vr, struct vhu_used_shadow *sh,
 	vhu_used_flush(vr, sh, logging);
 
 	__atomic_store_n(&vr->used->idx, new_used, __ATOMIC_RELEASE);
-	if (logging)
+	if (logging) {
 		vhu_dirty_mark_used(vr, offsetof(struct vring_used, idx),
 				    sizeof(uint16_t));
+		/* Read by the control thread for SET_LOG_FD's signal. */
+		__atomic_store_n(&vr->log_bursts, vr->log_bursts + 1,
+				 __ATOMIC_RELAXED);
+	}
 	call_fd = vr->call_fd;
 	if (call_fd < 0)
 		return;
@@ -417,6 +430,9 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 		uint16_t head = vhu_split_head(vr, vr->last_avail_idx);
 		struct rte_mbuf *m;
 
+		/* Too many bad chains broke the ring: leave it now. */
+		if (unlikely(vr->dp_broken))
+			break;
 		if (unlikely(head >= vr->size)) {
 			/* No valid id to give back: the ring is corrupt. */
 			vhu_split_break(vr);

@@ -5,8 +5,11 @@
 #include <unistd.h>
 #include <inttypes.h>
 #include <linux/virtio_net.h>
+#include <linux/vhost_types.h>
 
+#include "vhu_features.h"
 #include "vhu_log.h"
+#include "vhu_offload.h"
 #include "vhu_sync.h"
 #include "vhu_vring.h"
 
@@ -26,8 +29,9 @@ vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev, uint16_t index)
 enum vhu_dp_mode
 vhu_vring_derive_mode(const struct vhu_vring *vr)
 {
-	/* Stopped, broken, or without mapped rings: touch nothing. */
-	if (!vr->started || vr->broken || vr->dp_broken || vr->desc == NULL)
+	/* Stopped, held, broken, or without mapped rings: touch nothing. */
+	if (!vr->started || vr->held || vr->broken || vr->dp_broken ||
+	    vr->desc == NULL)
 		return VHU_DP_STOPPED;
 	/* Started + disabled: supply no RX, consume and drop TX. */
 	if (!vr->enabled)
@@ -41,11 +45,54 @@ vhu_vring_pause(struct vhu_vring *vr)
 	__atomic_store_n(&vr->dp_mode, VHU_DP_STOPPED, __ATOMIC_RELAXED);
 }
 
+uint8_t
+vhu_vring_hdr_len(uint64_t features)
+{
+	return (features & (VHU_BIT(VIRTIO_F_VERSION_1) |
+			    VHU_BIT(VIRTIO_NET_F_MRG_RXBUF))) ?
+		sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		sizeof(struct virtio_net_hdr);
+}
+
+/*
+ * Every [view] field, computed from the device's and the ring's stored
+ * state. Nothing else writes them, so no path (reset, reconnect, a new
+ * log or table) can leave a ring reading state that is gone.
+ */
+static void
+vhu_vring_derive_view(struct vhu_vring *vr)
+{
+	const struct vhu_device *dev = vr->dev;
+	uint64_t features = dev->features;
+	bool log_all = (features & VHU_BIT(VHOST_F_LOG_ALL)) != 0;
+
+	vr->features = features;
+	vr->vnet_hdr_len = vhu_vring_hdr_len(features);
+	vr->ol_mode = vhu_offload_ring_mode(features, dev->offloads);
+	vr->mem = dev->mem;
+	vr->log_base = log_all ? dev->log_base : NULL;
+	vr->log_size = vr->log_base != NULL ? dev->log_size : 0;
+	vr->log_used = vr->log_base != NULL &&
+		(vr->addr.flags & VHU_WIRE_VRING_F_LOG) != 0;
+	vr->used_log_gpa = vr->addr.log_guest_addr;
+	vr->size = vr->num;
+	vr->desc = NULL;
+	vr->avail = NULL;
+	vr->used = NULL;
+	/* A started ring always translates: every change that would unmap
+	 * it is refused (vhu_dev_set_mem, SET_VRING_ADDR). */
+	if (vr->started && vr->have_num && vr->have_addr)
+		vhu_vring_translate(dev, vr->index, dev->mem, vr->num,
+				    &vr->addr, &vr->desc, &vr->avail, &vr->used);
+	/* The [dp] hint indexes the table: no burst runs, so it is ours. */
+	vr->mem_hint = 0;
+}
+
 void
 vhu_vring_publish(struct vhu_vring *vr)
 {
-	/* Release: a burst that sees the mode also sees the ring fields
-	 * written before it. */
+	vhu_vring_derive_view(vr);
+	/* Release: a burst that sees the mode also sees the view. */
 	__atomic_store_n(&vr->dp_mode, vhu_vring_derive_mode(vr),
 			 __ATOMIC_RELEASE);
 }
@@ -112,43 +159,6 @@ vhu_vring_log_transition(struct vhu_vring *vr, const char *what)
 		    vr->index, what, vr->started, vr->enabled);
 }
 
-/* Where used-ring writes are logged (VHOST_VRING_F_LOG). */
-static void
-vhu_vring_set_used_log(struct vhu_vring *vr)
-{
-	vr->log_used = (vr->addr.flags & VHU_WIRE_VRING_F_LOG) != 0;
-	vr->used_log_gpa = vr->addr.log_guest_addr;
-}
-
-int
-vhu_vring_remap(struct vhu_vring *vr, const struct vhu_mem_table *mem)
-{
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-
-	vr->mem = mem;
-	if (!vr->have_num || !vr->have_addr || mem == NULL) {
-		vr->desc = NULL;
-		vr->avail = NULL;
-		vr->used = NULL;
-		return vr->started ? -EINVAL : 0;
-	}
-	if (vhu_vring_translate(vr->dev, vr->index, mem, vr->num, &vr->addr,
-				&desc, &avail, &used) != 0) {
-		vr->desc = NULL;
-		vr->avail = NULL;
-		vr->used = NULL;
-		return vr->started ? -EINVAL : 0;
-	}
-	vr->desc = desc;
-	vr->avail = avail;
-	vr->used = used;
-	vr->mem_hint = 0;
-	vhu_vring_set_used_log(vr);
-	return 0;
-}
-
 int
 vhu_vring_start(struct vhu_vring *vr)
 {
@@ -173,18 +183,11 @@ vhu_vring_start(struct vhu_vring *vr)
 				&desc, &avail, &used) != 0)
 		return -EINVAL;
 
-	/* The ring is stopped and quiesced: its fields are ours. */
-	vr->mem = dev->mem;
-	vr->desc = desc;
-	vr->avail = avail;
-	vr->used = used;
-	vr->size = vr->num;
-	vr->mem_hint = 0;
-	vhu_vring_set_used_log(vr);
 	/* A poll-mode device needs no kicks: ask the driver not to send
 	 * them (it may still; they are never read). */
 	__atomic_fetch_or(&used->flags, VRING_USED_F_NO_NOTIFY,
 			  __ATOMIC_RELAXED);
+	/* The ring is held (no burst inside): its [dp] fields are ours. */
 	vr->bad_chains = 0;
 	vr->dp_broken = false;
 	vr->broken = false;
@@ -195,30 +198,19 @@ vhu_vring_start(struct vhu_vring *vr)
 	vr->started = true;
 	vr->stats.starts++;
 	vhu_vring_log_transition(vr, "started");
-	vhu_vring_publish(vr);
 	return 0;
 }
 
-int
+void
 vhu_vring_stop(struct vhu_vring *vr)
 {
-	int ret;
-
 	if (!vr->started)
-		return 0;
+		return;
+	/* Held: the last burst is over, last_avail_idx is final. */
 	vr->started = false;
-	vhu_vring_publish(vr);
-	ret = vhu_sync_quiesce(vr, 1, VHU_QUIESCE_TIMEOUT_MS);
-	if (ret != 0) {
-		vr->dev->stats.quiesce_timeouts++;
-		VHU_DEV_LOG(ERR, vr->dev, "ring %u: a burst did not finish "
-			    "within %u ms", vr->index, VHU_QUIESCE_TIMEOUT_MS);
-		return ret;
-	}
 	vr->base = vr->last_avail_idx;
 	vr->stats.stops++;
 	vhu_vring_log_transition(vr, "stopped");
-	return 0;
 }
 
 void
@@ -232,7 +224,6 @@ vhu_vring_set_enabled(struct vhu_vring *vr, bool enabled)
 	else
 		vr->stats.disables++;
 	vhu_vring_log_transition(vr, enabled ? "enabled" : "disabled");
-	vhu_vring_publish(vr);
 }
 
 static void
@@ -253,13 +244,8 @@ vhu_vring_reset(struct vhu_vring *vr)
 	vr->have_addr = false;
 	vr->num = 0;
 	vr->base = 0;
-	vr->size = 0;
 	vr->last_avail_idx = 0;
 	vr->last_used_idx = 0;
-	vr->desc = NULL;
-	vr->avail = NULL;
-	vr->used = NULL;
-	vr->mem = NULL;
 	vr->broken = false;
 	vr->dp_broken = false;
 	vr->bad_chains = 0;
@@ -268,7 +254,6 @@ vhu_vring_reset(struct vhu_vring *vr)
 		vr->enabled = false;
 		vr->stats.disables++;
 	}
-	vhu_vring_publish(vr);
 }
 
 struct vhu_ring_state

@@ -6,10 +6,12 @@
  * Every function here is called by the control thread only.
  *
  * Changing what a running ring's bursts read (addresses, memory table,
- * call fd, features) always goes pause → quiesce → change → publish:
- * vhu_vring_pause() makes bursts return at once without touching the
- * ring, vhu_sync_quiesce() waits for bursts already inside, and
- * vhu_vring_publish() recomputes and releases the derived view.
+ * call fd, features, log) always goes pause → quiesce → change → publish,
+ * and only the dispatcher does it, for the rings the request table says
+ * (vhu_dev_hold / vhu_dev_release): vhu_vring_pause() makes bursts return
+ * at once without touching the ring, vhu_sync_quiesce() waits for bursts
+ * already inside, and vhu_vring_publish() derives the whole view again
+ * and releases it. The functions below change stored state only.
  */
 #ifndef VHU_VRING_H
 #define VHU_VRING_H
@@ -28,10 +30,14 @@ void vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev,
 /* The one place the datapath view is derived from the stored states. */
 enum vhu_dp_mode vhu_vring_derive_mode(const struct vhu_vring *vr);
 
+/* virtio-net header bytes the features imply (VIRTIO 1.x 5.1.6). */
+uint8_t vhu_vring_hdr_len(uint64_t features);
+
 /* Make bursts leave the ring alone (until vhu_vring_publish()). */
 void vhu_vring_pause(struct vhu_vring *vr);
 
-/* Recompute the derived view and release it to bursts. */
+/* Derive the ring's whole [view] from the device's and the ring's state,
+ * then release it to bursts. The ring must be paused and quiesced. */
 void vhu_vring_publish(struct vhu_vring *vr);
 
 /*
@@ -49,31 +55,23 @@ int vhu_vring_translate(const struct vhu_device *dev, uint16_t index,
 /*
  * SET_VRING_KICK on a stopped ring: check its settings translate under
  * the device's memory table, then start it at its base (resuming the
- * requests already available). A started ring stays as it is.
+ * requests already available). A started ring stays as it is. The ring
+ * must be held; its view is published by the caller.
  * @return 0; -EINVAL (logged, nothing changed) if the ring has no size,
  *   no addresses, the device no memory, or they do not translate.
  */
 int vhu_vring_start(struct vhu_vring *vr);
 
 /*
- * GET_VRING_BASE: stop the ring and wait until no burst can touch it;
- * its base becomes the next avail index to process.
- * @return 0; -ETIMEDOUT if a burst did not end in time (the ring is
- *   stopped for new bursts but one may still run).
+ * GET_VRING_BASE: stop the ring; its base becomes the next avail index to
+ * process. The ring must be held (no burst can be inside).
  */
-int vhu_vring_stop(struct vhu_vring *vr);
+void vhu_vring_stop(struct vhu_vring *vr);
 
 /* SET_VRING_ENABLE (and SET_FEATURES without protocol features). */
 void vhu_vring_set_enabled(struct vhu_vring *vr, bool enabled);
 
-/*
- * Re-translate a ring's addresses under a new memory table and install
- * the pointers. The ring must be paused and quiesced (or stopped).
- * @return 0; -EINVAL if a started ring's addresses do not translate.
- */
-int vhu_vring_remap(struct vhu_vring *vr, const struct vhu_mem_table *mem);
-
-/* Forget a ring's settings and close its fds (ring stopped, quiesced). */
+/* Forget a ring's settings and close its fds (ring held). */
 void vhu_vring_reset(struct vhu_vring *vr);
 
 /* The ring's state as the public API shows it. */

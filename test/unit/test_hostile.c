@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The sequences a front-end or a guest used to crash, stall or bloat
+ * lib/vhu with (issue "hardening"), each replayed through the real socket
+ * and rings; plus the rules that fixed them: a quiesce that times out
+ * changes nothing, a reset never runs under a burst, SET_LOG_FD is
+ * signalled, and the control thread ends with the last device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <linux/vhost_types.h>
+
+#include "vhu_test_dev.h"
+#include "vhu_test_eal.h"
+#include "vhu_sync.h"
+
+VHU_TEST_MAIN_DEFS;
+
+#define F(b) (1ULL << (b))
+#define GIB (1ULL << 30)
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Resident bytes of this process (shared guest pages we touched count). */
+static uint64_t
+rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void
+tweak_log(struct vhu_fe_config *c)
+{
+	c->features |= F(VHOST_F_LOG_ALL);
+	c->protocol_features |= F(VHU_PROTO_F_LOG_SHMFD);
+	c->inject_kick = false;
+	c->notify = false;
+}
+
+static void
+tweak_indirect(struct vhu_fe_config *c)
+{
+	c->features |= F(VIRTIO_RING_F_INDIRECT_DESC);
+	c->inject_kick = false;
+	c->notify = false;
+}
+
+static void
+tweak_slow_replies(struct vhu_fe_config *c)
+{
+	/* Longer than lib/vhu's 5 s quiesce bound. */
+	c->timeout_ms = 9000;
+	c->inject_kick = false;
+	c->notify = false;
+}
+
+static int
+set_log_base(struct vhu_fe *fe, int fd, uint64_t size)
+{
+	struct vhu_wire_log lg = { .mmap_size = size, .mmap_offset = 0 };
+	uint8_t empty;
+	struct vhu_fe_req r = {
+		.request = VHU_REQ_SET_LOG_BASE, .payload = &lg,
+		.size = sizeof(lg), .fds = &fd, .nfds = 1,
+		/* The reply has an empty payload. */
+		.reply = &empty, .reply_size = 0,
+	};
+
+	return vhu_fe_request(fe, &r);
+}
+
+/* SET_VRING_ADDR with VHOST_VRING_F_LOG: log the used ring's writes. */
+static int
+set_vring_addr_logged(struct vhu_fe *fe, unsigned int ring)
+{
+	struct vhu_fe_vring_raw raw;
+	struct vhu_wire_vring_addr a;
+
+	vhu_fe_vring_get_raw(vhu_fe_get_vring(fe, ring), &raw);
+	a = (struct vhu_wire_vring_addr){
+		.index = ring, .flags = VHU_WIRE_VRING_F_LOG,
+		.desc_user_addr = (uintptr_t)raw.desc,
+		.used_user_addr = (uintptr_t)raw.used,
+		.avail_user_addr = (uintptr_t)raw.avail,
+		.log_guest_addr = raw.used_gpa,
+	};
+	struct vhu_fe_req r = {
+		.request = VHU_REQ_SET_VRING_ADDR,
+		.flags = VHU_WIRE_F_NEED_REPLY, .payload = &a,
+		.size = sizeof(a),
+	};
+	return vhu_fe_request(fe, &r);
+}
+
+static int
+add_mem_reg(struct vhu_fe *fe, int fd, uint64_t gpa, uint64_t size,
+		uint64_t fe_va)
+{
+	struct vhu_wire_single_region reg = {
+		.region = { .guest_phys_addr = gpa, .memory_size = size,
+			    .userspace_addr = fe_va, .mmap_offset = 0 },
+	};
+	struct vhu_fe_req r = {
+		.request = VHU_REQ_ADD_MEM_REG, .payload = &reg,
+		.size = sizeof(reg), .fds = &fd, .nfds = 1,
+	};
+
+	return vhu_fe_request(fe, &r);
+}
+
+static bool
+all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/*
+ * Defect 1: a dirty log set before a reset (RESET_OWNER, or the
+ * front-end reconnecting) was unmapped by the reset, but each ring kept
+ * its pointer: after SET_FEATURES(LOG_ALL) and VHOST_VRING_F_LOG the
+ * datapath wrote into the unmapped log (SIGSEGV). Now the rings' view is
+ * derived from the device: no log until the front-end sets a new one.
+ */
+static void
+log_survives_reset(bool reconnect)
+{
+	struct vt_dev t = { 0 };
+	const size_t log_size = 1 << 20;
+	uint64_t seq = 0;
+	uint8_t *old_log, *new_log;
+	int old_fd, new_fd;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "logreset", 1, tweak_log), 0);
+	old_fd = memfd_create("vt-old-log", MFD_CLOEXEC);
+	new_fd = memfd_create("vt-new-log", MFD_CLOEXEC);
+	VT_CHECK(old_fd >= 0 && new_fd >= 0);
+	VT_CHECK_EQ(ftruncate(old_fd, log_size), 0);
+	VT_CHECK_EQ(ftruncate(new_fd, log_size), 0);
+	old_log = mmap(NULL, log_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       old_fd, 0);
+	new_log = mmap(NULL, log_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       new_fd, 0);
+	VT_CHECK(old_log != MAP_FAILED && new_log != MAP_FAILED);
+	VT_CHECK_EQ(set_log_base(t.fe, old_fd, log_size), 0);
+
+	if (reconnect) {
+		vhu_fe_disconnect(t.fe);
+		VT_CHECK(VT_WAIT(!vhu_device_connected(t.dev)));
+		VT_CHECK_EQ(vhu_fe_connect(t.fe), 0);
+	} else {
+		VT_CHECK_EQ(vhu_fe_reset_owner(t.fe), 0);
+	}
+	/* SET_FEATURES with LOG_ALL, the memory table, rings started. */
+	VT_CHECK_EQ(vhu_fe_setup(t.fe), 0);
+	VT_CHECK(vhu_device_features(t.dev) & F(VHOST_F_LOG_ALL));
+	VT_CHECK_EQ(set_vring_addr_logged(t.fe, 1), 0);
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 8, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 8, &seq), 8);
+	/* Nothing logged anywhere: the old log is gone for the back-end. */
+	VT_CHECK(all_zero(old_log, log_size));
+
+	/* A new log is used at once. */
+	VT_CHECK_EQ(set_log_base(t.fe, new_fd, log_size), 0);
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 8, 64, 8), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 8, &seq), 8);
+	VT_CHECK(!all_zero(new_log, log_size));
+	VT_CHECK(all_zero(old_log, log_size));
+	munmap(old_log, log_size);
+	munmap(new_log, log_size);
+	close(old_fd);
+	close(new_fd);
+	vt_dev_close(&t);
+}
+
+static void
+test_log_after_reset_owner(void)
+{
+	log_survives_reset(false);
+}
+
+static void
+test_log_after_reconnect(void)
+{
+	log_survives_reset(true);
+}
+
+/*
+ * Defect 2: with mergeable RX buffers, a guest RX chain of zero bytes
+ * (or fewer than the virtio-net header) walked into no pieces, and the
+ * copy then used the buffer vector of another chain (or uninitialised
+ * stack as a burst's first packet). Now such a chain is invalid:
+ * consumed with length 0, counted, and the packet goes to the next one.
+ */
+static void
+test_mrg_rx_short_buffers(void)
+{
+	struct vt_dev t = { 0 };
+	struct vhu_fe_vring_raw rx;
+	struct vhu_ring_stats st;
+	struct rte_mbuf *m;
+	uint16_t h0, h1, h2, num_buffers;
+	const uint8_t *buf;
+	uint64_t seq;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "mrgshort", 1, NULL), 0);
+	VT_CHECK(vhu_fe_features(t.fe) & F(VIRTIO_NET_F_MRG_RXBUF));
+	vhu_fe_vring_get_raw(vhu_fe_get_vring(t.fe, 0), &rx);
+	VT_CHECK_EQ(rx.used->idx, 0);
+	h0 = rx.avail->ring[0];
+	h1 = rx.avail->ring[1];
+	h2 = rx.avail->ring[2];
+	rx.desc[h0].len = 0;
+	rx.desc[h1].len = 4;
+
+	m = rte_pktmbuf_alloc(vt_pool());
+	VT_CHECK(m != NULL);
+	vhu_fe_frame_build((uint8_t *)rte_pktmbuf_append(m, 64), 64, 7);
+	/* The burst's first packet. */
+	VT_CHECK_EQ(vhu_enqueue_burst(t.dev, 0, &m, 1), 1);
+	rte_pktmbuf_free(m);
+
+	VT_CHECK_EQ(rx.used->idx, 3);
+	VT_CHECK_EQ(rx.used->ring[0].id, h0);
+	VT_CHECK_EQ(rx.used->ring[0].len, 0);
+	VT_CHECK_EQ(rx.used->ring[1].id, h1);
+	VT_CHECK_EQ(rx.used->ring[1].len, 0);
+	VT_CHECK_EQ(rx.used->ring[2].id, h2);
+	VT_CHECK_EQ(rx.used->ring[2].len, 12 + 64);
+	buf = vhu_fe_mem_from_gpa(vhu_fe_get_mem(t.fe), rx.desc[h2].addr, 76);
+	VT_CHECK(buf != NULL);
+	memcpy(&num_buffers, buf + 10, sizeof(num_buffers));
+	VT_CHECK_EQ(num_buffers, 1);
+	VT_CHECK_EQ(vhu_fe_frame_check(buf + 12, 64, &seq), 0);
+	VT_CHECK_EQ(seq, 7);
+	/* The 4-byte buffer was not written either. */
+	buf = vhu_fe_mem_from_gpa(vhu_fe_get_mem(t.fe), rx.desc[h1].addr, 4);
+	VT_CHECK(buf != NULL && all_zero(buf, 4));
+	VT_CHECK_EQ(vhu_device_ring_stats(t.dev, 0, &st), 0);
+	VT_CHECK_EQ(st.drop_bad_desc, 2);
+	VT_CHECK_EQ(st.packets, 1);
+	vt_dev_close(&t);
+}
+
+/*
+ * Defect 3: indirect tables were bounded only by their 32-bit length
+ * (2^28 descriptors). 32 heads at a 4 GiB table whose entry 0 chains to
+ * itself kept the lcore walking for tens of seconds. Now a table larger
+ * than the queue is invalid, and a burst stops at the ring it broke.
+ */
+static void
+test_huge_indirect_tables(void)
+{
+	struct vt_dev t = { 0 };
+	struct vhu_fe_vring *tx;
+	struct vhu_fe_vring_raw raw;
+	struct vring_desc *table;
+	struct rte_mbuf *pkts[32];
+	struct vhu_ring_state rs;
+	struct vhu_ring_stats st;
+	const uint64_t gpa = 1ULL << 40, size = 4 * GIB;
+	uint64_t seq = 0;
+	uint32_t base;
+	double t0, dt;
+	int fd;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "hugeind", 2, tweak_indirect), 0);
+	fd = memfd_create("vt-sparse", MFD_CLOEXEC);
+	VT_CHECK(fd >= 0);
+	VT_CHECK_EQ(ftruncate(fd, (off_t)size), 0);
+	VT_CHECK_EQ(add_mem_reg(t.fe, fd, gpa, size, 1ULL << 45), 0);
+	table = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	VT_CHECK(table != MAP_FAILED);
+	table[0] = (struct vring_desc){ .addr = gpa, .len = 0,
+		.flags = VRING_DESC_F_NEXT, .next = 0 };
+
+	tx = vhu_fe_get_vring(t.fe, 1);
+	vhu_fe_vring_get_raw(tx, &raw);
+	for (uint16_t i = 0; i < 32; i++) {
+		uint16_t d = (uint16_t)(raw.num - 1 - i);
+
+		raw.desc[d] = (struct vring_desc){ .addr = gpa,
+			.len = 0xfffffff0u, .flags = VRING_DESC_F_INDIRECT };
+		VT_CHECK_EQ(vhu_fe_vring_push_raw(tx, d), 0);
+	}
+	t0 = now_s();
+	VT_CHECK_EQ(vhu_dequeue_burst(t.dev, 0, vt_pool(), pkts, 32), 0);
+	dt = now_s() - t0;
+	fprintf(stderr, "  32 heads at a 4 GiB indirect table: burst took %.3f ms\n",
+		dt * 1e3);
+	VT_CHECK(dt < 0.1);
+	/* 16 bad chains break the ring; the burst stops there. */
+	VT_CHECK_EQ(vhu_device_ring_stats(t.dev, 1, &st), 0);
+	VT_CHECK_EQ(st.drop_bad_desc, 16);
+	VT_CHECK(VT_WAIT(vhu_device_ring_state(t.dev, 1, &rs) == 0 && rs.broken));
+	/* The control thread answers at once, the other queue pair runs. */
+	t0 = now_s();
+	VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 1, &base), 0);
+	VT_CHECK(now_s() - t0 < 1.0);
+	VT_CHECK_EQ(base, 16);
+	VT_CHECK_EQ(vt_fe_send(t.fe, 1, 5, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 1, 5, &seq), 5);
+	munmap(table, 4096);
+	close(fd);
+	vt_dev_close(&t);
+}
+
+/*
+ * Defect 4: under mlockall(MCL_FUTURE) (testpmd; OVS --mlockall) every
+ * mmap of guest memory was populated at once: a sparse region made the
+ * back-end commit it all, with the control thread blocked meanwhile.
+ * Now guest memory and the dirty log are mapped lazily.
+ */
+static void
+test_mlock_sparse_memory(void)
+{
+	struct vt_dev t = { 0 };
+	const uint64_t size = 1 * GIB;
+	uint64_t rss0, seq = 0;
+	double t0, dt;
+	int mem_fd, log_fd;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "mlock", 1, NULL), 0);
+	mem_fd = memfd_create("vt-sparse-mem", MFD_CLOEXEC);
+	log_fd = memfd_create("vt-sparse-log", MFD_CLOEXEC);
+	VT_CHECK(mem_fd >= 0 && log_fd >= 0);
+	VT_CHECK_EQ(ftruncate(mem_fd, (off_t)size), 0);
+	VT_CHECK_EQ(ftruncate(log_fd, (off_t)size), 0);
+	VT_CHECK_EQ(mlockall(MCL_FUTURE), 0);
+
+	rss0 = rss_bytes();
+	t0 = now_s();
+	VT_CHECK_EQ(add_mem_reg(t.fe, mem_fd, 1ULL << 40, size, 1ULL << 45), 0);
+	VT_CHECK_EQ(set_log_base(t.fe, log_fd, size), 0);
+	dt = now_s() - t0;
+	fprintf(stderr, "  1 GiB region + 1 GiB log under mlockall: %.1f ms, "
+		"RSS +%" PRIu64 " KiB\n", dt * 1e3, (rss_bytes() - rss0) >> 10);
+	munlockall();
+	VT_CHECK(dt < 1.0);
+	VT_CHECK(rss_bytes() < rss0 + (64ULL << 20));
+	/* The device still works. */
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 4, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 4, &seq), 4);
+	close(mem_fd);
+	close(log_fd);
+	vt_dev_close(&t);
+}
+
+/* SET_LOG_FD: its eventfd tells the front-end the log was written. */
+static void
+test_log_fd_signalled(void)
+{
+	struct vt_dev t = { 0 };
+	const size_t log_size = 1 << 20;
+	uint64_t v, seq = 0;
+	int log_fd, ev;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "logfd", 1, tweak_log), 0);
+	log_fd = memfd_create("vt-log", MFD_CLOEXEC);
+	ev = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	VT_CHECK(log_fd >= 0 && ev >= 0);
+	VT_CHECK_EQ(ftruncate(log_fd, log_size), 0);
+	{
+		struct vhu_fe_req r = {
+			.request = VHU_REQ_SET_LOG_FD, .fds = &ev, .nfds = 1,
+		};
+
+		VT_CHECK_EQ(vhu_fe_request(t.fe, &r), 0);
+	}
+	VT_CHECK_EQ(set_log_base(t.fe, log_fd, log_size), 0);
+	/* No write yet: no signal. */
+	usleep(200 * 1000);
+	VT_CHECK(read(ev, &v, sizeof(v)) < 0 && errno == EAGAIN);
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 4, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 4, &seq), 4);
+	VT_CHECK(VT_WAIT(read(ev, &v, sizeof(v)) == (ssize_t)sizeof(v)));
+	close(log_fd);
+	close(ev);
+	vt_dev_close(&t);
+}
+
+/* A burst that does not end: a thread enters one and waits. */
+struct stuck_burst {
+	struct vhu_vring *vr;
+	pthread_t thread;
+	int inside;
+	int release;
+};
+
+static void *
+stuck_burst_main(void *arg)
+{
+	struct stuck_burst *s = arg;
+	uint32_t seq = vhu_sync_burst_enter(s->vr);
+
+	__atomic_store_n(&s->inside, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&s->release, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	vhu_sync_burst_exit(s->vr, seq);
+	return NULL;
+}
+
+static bool
+stuck_burst_begin(struct stuck_burst *s, struct vhu_vring *vr)
+{
+	s->vr = vr;
+	s->inside = 0;
+	s->release = 0;
+	if (pthread_create(&s->thread, NULL, stuck_burst_main, s) != 0)
+		return false;
+	return VT_WAIT(__atomic_load_n(&s->inside, __ATOMIC_SEQ_CST) == 1);
+}
+
+static void
+stuck_burst_end(struct stuck_burst *s)
+{
+	__atomic_store_n(&s->release, 1, __ATOMIC_SEQ_CST);
+	pthread_join(s->thread, NULL);
+}
+
+static uint8_t
+dp_mode(const struct vhu_vring *vr)
+{
+	return __atomic_load_n(&vr->dp_mode, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A quiesce that times out changes nothing: the request is nacked, the
+ * rings stay paused with their state as it was, other requests on them
+ * are refused at once, and everything resumes when the burst ends. A
+ * disconnect meanwhile resets nothing until then, and no new front-end
+ * is taken before.
+ */
+static void
+test_quiesce_timeout_changes_nothing(void)
+{
+	struct vt_dev t = { 0 };
+	struct vhu_device_stats ds;
+	struct stuck_burst s;
+	struct vhu_vring *vr;
+	uint64_t seq = 0, updates;
+	double t0;
+	int ret;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "stuck", 1, tweak_slow_replies), 0);
+	vr = &t.dev->rings[1];
+	VT_CHECK_EQ(dp_mode(vr), VHU_DP_RUN);
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 0), 0);
+	vhu_device_stats(t.dev, &ds);
+	updates = ds.mem_table_updates;
+
+	VT_CHECK(stuck_burst_begin(&s, vr));
+	t0 = now_s();
+	ret = vhu_fe_set_mem_table(t.fe);
+	VT_CHECK_EQ(ret, -EREMOTEIO);
+	VT_CHECK_EQ(vhu_fe_last_ack(t.fe), ETIMEDOUT);
+	VT_CHECK(now_s() - t0 > 4.0);
+	vhu_device_stats(t.dev, &ds);
+	VT_CHECK_EQ(ds.mem_table_updates, updates);
+	VT_CHECK_EQ(ds.quiesce_timeouts, 1);
+	/* Paused, not reset: started, enabled, addresses kept. */
+	VT_CHECK_EQ(dp_mode(vr), VHU_DP_STOPPED);
+	VT_CHECK(vr->started && vr->enabled && vr->desc != NULL);
+	/* A held ring is not waited for twice. */
+	t0 = now_s();
+	VT_CHECK_EQ(vhu_fe_set_vring_enable(t.fe, 1, true), -EREMOTEIO);
+	VT_CHECK_EQ(vhu_fe_last_ack(t.fe), EBUSY);
+	VT_CHECK(now_s() - t0 < 1.0);
+
+	stuck_burst_end(&s);
+	VT_CHECK(VT_WAIT(dp_mode(vr) == VHU_DP_RUN));
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
+	VT_CHECK_EQ(vhu_fe_set_mem_table(t.fe), 0);
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 3), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
+
+	/* Disconnect with a burst stuck: the reset waits for it. */
+	VT_CHECK(stuck_burst_begin(&s, vr));
+	vhu_fe_disconnect(t.fe);
+	VT_CHECK(VT_WAIT(!vhu_device_connected(t.dev)));
+	usleep(5500 * 1000);
+	VT_CHECK(vr->started && vr->desc != NULL);
+	VT_CHECK_EQ(dp_mode(vr), VHU_DP_STOPPED);
+	/* No new session before the reset ran. */
+	if (vhu_fe_connect(t.fe) == 0) {
+		VT_CHECK(vhu_fe_setup(t.fe) != 0);
+		vhu_fe_disconnect(t.fe);
+	}
+	stuck_burst_end(&s);
+	VT_CHECK(VT_WAIT(!vr->started));
+	VT_CHECK_EQ(vhu_fe_connect(t.fe), 0);
+	for (unsigned int r = 0; r < vhu_fe_nrings(t.fe); r++)
+		VT_CHECK_EQ(vhu_fe_ring_reset(t.fe, r), 0);
+	VT_CHECK_EQ(vhu_fe_setup(t.fe), 0);
+	seq = 0;
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
+	vt_dev_close(&t);
+}
+
+/* Threads of this process named vhu-ctrl. */
+static int
+ctrl_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL &&
+		    strncmp(comm, "vhu-ctrl", 8) == 0)
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* The control thread lives while devices are registered, so none of
+ * ours runs into rte_eal_cleanup() or exit. */
+static void
+test_ctrl_thread_ends_with_last_device(void)
+{
+	struct vt_dev a = { 0 }, b = { 0 };
+	uint64_t seq = 0;
+
+	VT_CHECK_EQ(ctrl_threads(), 0);
+	VT_CHECK_EQ(vt_dev_up(&a, "life-a", 1, NULL), 0);
+	VT_CHECK_EQ(vt_dev_up(&b, "life-b", 1, NULL), 0);
+	VT_CHECK_EQ(ctrl_threads(), 1);
+	vt_dev_close(&a);
+	VT_CHECK_EQ(ctrl_threads(), 1);
+	VT_CHECK_EQ(vt_fe_send(b.fe, 0, 2, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(b.dev, 0, 2, &seq), 2);
+	vt_dev_close(&b);
+	VT_CHECK_EQ(ctrl_threads(), 0);
+	/* And it comes back for the next device. */
+	VT_CHECK_EQ(vt_dev_up(&a, "life-c", 1, NULL), 0);
+	VT_CHECK_EQ(ctrl_threads(), 1);
+	vt_dev_close(&a);
+	VT_CHECK_EQ(ctrl_threads(), 0);
+}
+
+static const struct vhu_test_case cases[] = {
+	{ "log_after_reset_owner", test_log_after_reset_owner },
+	{ "log_after_reconnect", test_log_after_reconnect },
+	{ "mrg_rx_short_buffers", test_mrg_rx_short_buffers },
+	{ "huge_indirect_tables", test_huge_indirect_tables },
+	{ "log_fd_signalled", test_log_fd_signalled },
+	{ "quiesce_timeout_changes_nothing", test_quiesce_timeout_changes_nothing },
+	{ "ctrl_thread_ends_with_last_device", test_ctrl_thread_ends_with_last_device },
+	/* Last: it runs the process under mlockall for a while. */
+	{ "mlock_sparse_memory", test_mlock_sparse_memory },
+};
+
+int
+main(int argc, char **argv)
+{
+	RTE_SET_USED(argc);
+	return vhu_test_main_eal("hostile", cases, RTE_DIM(cases), 1, argv[0]);
+}
