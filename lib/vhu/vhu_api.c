@@ -19,13 +19,11 @@ vhu_default_features(void)
 }
 
 int
-vhu_device_register(const struct vhu_device_config *cfg,
-		struct vhu_device **out)
+vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 {
 	struct vhu_device *dev;
 	uint16_t nr_rings, i;
 	size_t len, size;
-	int ret;
 
 	if (cfg == NULL || out == NULL || cfg->path == NULL)
 		return -EINVAL;
@@ -87,10 +85,35 @@ vhu_device_register(const struct vhu_device_config *cfg,
 	dev->log_fd = -1;
 	for (i = 0; i < nr_rings; i++)
 		vhu_vring_init(&dev->rings[i], dev, i);
+	dev->listen_ep.kind = VHU_EP_LISTEN;
+	dev->listen_ep.fd = -1;
+	dev->listen_ep.dev = dev;
+	dev->conn.ep.kind = VHU_EP_CONN;
+	dev->conn.ep.fd = -1;
+	dev->conn.ep.dev = dev;
+	*out = dev;
+	return 0;
+}
 
+void
+vhu_dev_destroy(struct vhu_device *dev)
+{
+	free(dev);
+}
+
+int
+vhu_device_register(const struct vhu_device_config *cfg,
+		struct vhu_device **out)
+{
+	struct vhu_device *dev;
+	int ret;
+
+	ret = vhu_dev_create(cfg, &dev);
+	if (ret != 0)
+		return ret;
 	ret = vhu_ctrl_register(dev);
 	if (ret != 0) {
-		free(dev);
+		vhu_dev_destroy(dev);
 		return ret;
 	}
 	*out = dev;

@@ -340,7 +340,7 @@ vhu_ctrl_do_unregister(struct vhu_device *dev)
 		return;
 	}
 	VHU_DEV_LOG(INFO, dev, "unregistered");
-	free(dev);
+	vhu_dev_destroy(dev);
 }
 
 static void
@@ -532,12 +532,6 @@ vhu_ctrl_register(struct vhu_device *dev)
 {
 	int ret;
 
-	dev->listen_ep.kind = VHU_EP_LISTEN;
-	dev->listen_ep.fd = -1;
-	dev->listen_ep.dev = dev;
-	dev->conn.ep.kind = VHU_EP_CONN;
-	dev->conn.ep.fd = -1;
-	dev->conn.ep.dev = dev;
 	if (vhu_ctrl_on_thread())
 		return vhu_ctrl_call(VHU_CMD_REGISTER, dev);
 	pthread_mutex_lock(&vhu_ctrl.lifecycle);

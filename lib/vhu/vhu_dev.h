@@ -187,6 +187,19 @@ vhu_dev_has_protocol_feature(const struct vhu_device *dev, unsigned int bit)
  * thread and the public API (vhu_dev.c). Control thread only.
  */
 
+/*
+ * Validate cfg and allocate a device in its initial state (rings stopped
+ * and disabled, no connection), not yet known to the control thread
+ * (vhu_device_register() = this + vhu_ctrl_register()). The fuzz targets
+ * drive such a device directly.
+ * @return 0 and *out; -EINVAL (logged); -ENOMEM.
+ */
+int vhu_dev_create(const struct vhu_device_config *cfg,
+		struct vhu_device **out);
+
+/* Free a device from vhu_dev_create() (reset, or never connected). */
+void vhu_dev_destroy(struct vhu_device *dev);
+
 /* Which rings a request may change what bursts read of: declared per
  * request in vhu_msg.c's table, acted on by the dispatcher only. */
 enum vhu_pause_scope {
