@@ -145,6 +145,17 @@ vhu_vring_translate(const struct vhu_device *dev, uint16_t index,
 				    parts[i].len);
 			return -EINVAL;
 		}
+		/* A region whose address and mmap offset disagree in their
+		 * low bits maps an aligned ring to a misaligned pointer
+		 * (found by fuzz_msg: atomics on a misaligned used ring). */
+		if ((uintptr_t)va[i] % parts[i].align != 0) {
+			VHU_DEV_LOG(ERR, dev, "ring %u: %s at 0x%" PRIx64
+				    " is not %" PRIu64 "-byte aligned in the "
+				    "mapping (its region's address and mmap "
+				    "offset disagree)", index, parts[i].name,
+				    parts[i].fe_va, parts[i].align);
+			return -EINVAL;
+		}
 	}
 	*desc = va[0];
 	*avail = va[1];
