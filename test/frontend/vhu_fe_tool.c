@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 
 #include <linux/virtio_config.h>
 
@@ -34,6 +36,17 @@ struct opts {
 	bool pattern;
 	bool stop;
 	bool verbose;
+	uint64_t reconnects;  /* sessions after the first */
+	uint64_t mem_churn;   /* memory-table changes during the traffic */
+};
+
+/* The region --mem-churn adds and removes: never used for buffers. */
+struct churn {
+	struct vhu_fe_region extra;
+	uint64_t done;       /* this session */
+	uint64_t total;      /* all sessions */
+	bool added;
+	unsigned int polls;
 };
 
 struct rx_ctx {
@@ -77,7 +90,11 @@ usage(FILE *f)
 "  --mem-add-reg         ADD_MEM_REG instead of SET_MEM_TABLE if possible\n"
 "  --no-kick-inject      no kick after SET_VRING_KICK\n"
 "  --no-stop             skip GET_VRING_BASE on the rings at the end\n"
-"  --timeout S           overall deadline in seconds (default 30)\n"
+"  --reconnects N        after the first session, N more: disconnect,\n"
+"                        connect, set up, the same traffic again\n"
+"  --mem-churn N         N memory-table changes during the traffic\n"
+"                        (SET_MEM_TABLE, ADD_MEM_REG, REM_MEM_REG in turn)\n"
+"  --timeout S           deadline in seconds, per session (default 30)\n"
 "  --verbose             progress on stderr every second\n");
 }
 
@@ -147,7 +164,7 @@ enum {
 	O_PATH = 256, O_LISTEN, O_QUEUES, O_QSIZE, O_MRG, O_FEAT, O_PFEAT,
 	O_TX, O_SIZE, O_TXL, O_TXSEGS, O_RX, O_RXCLOSE, O_RXL, O_RXBUF,
 	O_PATTERN, O_REGIONS, O_RSIZE, O_SHARED, O_HUGE, O_ADDREG, O_NOKICK,
-	O_NOSTOP, O_TIMEOUT, O_VERBOSE, O_HELP,
+	O_NOSTOP, O_TIMEOUT, O_VERBOSE, O_HELP, O_RECONNECTS, O_CHURN,
 };
 
 static const struct option long_opts[] = {
@@ -177,6 +194,8 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "help", no_argument, NULL, O_HELP },
+	{ "reconnects", required_argument, NULL, O_RECONNECTS },
+	{ "mem-churn", required_argument, NULL, O_CHURN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -254,6 +273,8 @@ parse_one(int c, const char *arg, struct opts *o)
 		o->timeout_s = strtod(arg, NULL);
 		return o->timeout_s > 0 && o->timeout_s < 1e6;
 	case O_VERBOSE: o->verbose = true; return true;
+	case O_RECONNECTS: return parse_u64(arg, &o->reconnects, 10);
+	case O_CHURN: return parse_u64(arg, &o->mem_churn, 10);
 	default: return false;
 	}
 }
@@ -406,16 +427,42 @@ poll_once(struct vhu_fe *fe, const struct opts *o, struct rx_ctx *ctx,
 }
 
 static bool
-finished(struct vhu_fe *fe, const struct opts *o)
+finished(struct vhu_fe *fe, const struct opts *o, const struct vhu_fe_stats *base,
+	 const struct churn *ch)
 {
 	struct vhu_fe_stats st;
 
 	vhu_fe_get_stats(fe, &st);
-	if (st.tx_completed < o->tx_count)
+	if (st.tx_completed - base->tx_completed < o->tx_count)
 		return false;
 	if (o->rx_until_close)
 		return false;
-	return !o->rx || st.rx_packets >= o->rx_count;
+	if (ch != NULL && ch->done < o->mem_churn)
+		return false;
+	return !o->rx || st.rx_packets - base->rx_packets >= o->rx_count;
+}
+
+/* Every 64 polls, the next memory-table change. 0 or negative errno. */
+static int
+churn_step(struct vhu_fe *fe, const struct opts *o, struct churn *ch)
+{
+	int rc;
+
+	if (ch->done >= o->mem_churn || ++ch->polls % 64 != 0)
+		return 0;
+	if (!ch->added && ch->done % 3 == 0)
+		rc = vhu_fe_set_mem_table(fe);
+	else if (!ch->added)
+		rc = vhu_fe_add_mem_reg(fe, &ch->extra);
+	else
+		rc = vhu_fe_rem_mem_reg(fe, &ch->extra);
+	if (rc == 0) {
+		if (ch->done % 3 != 0)
+			ch->added = !ch->added;
+		ch->done++;
+		ch->total++;
+	}
+	return rc;
 }
 
 static void
@@ -429,20 +476,31 @@ sleep_idle(void)
 /* The traffic loop. 0 done, negative errno on failure; *closed set when
  * the back-end went away. */
 static int
-run(struct vhu_fe *fe, const struct opts *o, struct rx_ctx *ctx, bool *closed)
+run(struct vhu_fe *fe, const struct opts *o, struct rx_ctx *ctx, bool *closed,
+    struct churn *ch)
 {
 	int64_t deadline = now_ms() + (int64_t)(o->timeout_s * 1000);
 	int64_t next_report = now_ms() + 1000;
 	uint8_t *frame = malloc(o->size_max);
+	struct vhu_fe_stats base;
 	uint64_t seq = 0;
 	int rc = 0;
 
 	if (frame == NULL)
 		return -ENOMEM;
-	while (!finished(fe, o)) {
+	vhu_fe_get_stats(fe, &base);
+	while (!finished(fe, o, &base, ch)) {
 		rc = poll_once(fe, o, ctx, &seq, frame);
 		if (rc < 0)
 			break;
+		if (ch != NULL) {
+			int crc = churn_step(fe, o, ch);
+
+			if (crc < 0) {
+				rc = crc;
+				break;
+			}
+		}
 		if (rc == 0) {
 			rc = vhu_fe_peer_closed(fe);
 			if (rc != 0) {
@@ -482,7 +540,7 @@ run(struct vhu_fe *fe, const struct opts *o, struct rx_ctx *ctx, bool *closed)
 
 static void
 report(struct vhu_fe *fe, const struct rx_ctx *ctx, const char *result,
-       int64_t elapsed)
+       int64_t elapsed, uint64_t sessions, uint64_t mem_changes)
 {
 	struct vhu_fe_stats st;
 
@@ -500,7 +558,34 @@ report(struct vhu_fe *fe, const struct rx_ctx *ctx, const char *result,
 	printf("rx_bad=%" PRIu64 "\n", ctx->bad);
 	printf("rx_violations=%" PRIu64 "\n", st.rx_violations);
 	printf("elapsed_ms=%" PRId64 "\n", elapsed);
+	printf("sessions=%" PRIu64 "\n", sessions);
+	printf("mem_changes=%" PRIu64 "\n", mem_changes);
 	fflush(stdout);
+}
+
+/* The extra region --mem-churn adds and removes: 1 MiB far above guest
+ * memory. 0 or negative errno. */
+static int
+churn_region(struct churn *ch)
+{
+	const uint64_t size = 1 << 20;
+	void *hva;
+	int fd = memfd_create("vhu-fe-churn", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) != 0) {
+		close(fd);
+		return -errno;
+	}
+	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (hva == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	ch->extra = (struct vhu_fe_region){ .fd = fd, .gpa = 1ULL << 40,
+		.size = size, .mmap_offset = 0, .hva = hva };
+	return 0;
 }
 
 int
@@ -509,6 +594,8 @@ main(int argc, char **argv)
 	struct opts o;
 	struct vhu_fe *fe = NULL;
 	struct rx_ctx ctx = { 0 };
+	struct churn churn = { .extra = { .fd = -1 } };
+	uint64_t sessions = 0;
 	bool closed = false;
 	int64_t t0 = now_ms();
 	int rc = parse_args(argc, argv, &o);
@@ -520,14 +607,32 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	rc = vhu_fe_create(&o.cfg, &fe);
+	if (rc == 0 && o.mem_churn > 0)
+		rc = churn_region(&churn);
 	if (rc == 0)
 		rc = vhu_fe_connect(fe);
 	if (rc == 0)
 		rc = vhu_fe_setup(fe);
-	if (rc == 0)
-		rc = run(fe, &o, &ctx, &closed);
-	if (rc == 0 && !closed && o.stop)
-		rc = vhu_fe_stop(fe);
+	for (;;) {
+		if (rc == 0)
+			rc = run(fe, &o, &ctx, &closed,
+				 o.mem_churn > 0 ? &churn : NULL);
+		if (rc == 0 && !closed && o.stop)
+			rc = vhu_fe_stop(fe);
+		if (rc == 0)
+			sessions++;
+		if (rc != 0 || closed || sessions > o.reconnects)
+			break;
+		/* The next session: a new connection, rings from index 0. */
+		vhu_fe_disconnect(fe);
+		churn.done = 0;
+		churn.added = false;
+		rc = vhu_fe_connect(fe);
+		for (unsigned int r = 0; rc == 0 && r < vhu_fe_nrings(fe); r++)
+			rc = vhu_fe_ring_reset(fe, r);
+		if (rc == 0)
+			rc = vhu_fe_setup(fe);
+	}
 	if (fe == NULL) {
 		fprintf(stderr, "vhu-fe: cannot create the front-end: %s\n",
 			strerror(-rc));
@@ -537,8 +642,12 @@ main(int argc, char **argv)
 	if (rc < 0)
 		fprintf(stderr, "vhu-fe: failed: %s\n", strerror(-rc));
 	report(fe, &ctx, rc < 0 ? "error" : ctx.bad ? "bad-frames" : "ok",
-	       now_ms() - t0);
+	       now_ms() - t0, sessions, churn.total);
 	vhu_fe_destroy(fe);
+	if (churn.extra.fd >= 0) {
+		munmap(churn.extra.hva, (size_t)churn.extra.size);
+		close(churn.extra.fd);
+	}
 	if (rc < 0)
 		return 1;
 	return ctx.bad ? 3 : 0;
