@@ -33,21 +33,6 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Resident bytes of this process (shared guest pages we touched count). */
-static uint64_t
-rss_bytes(void)
-{
-	unsigned long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f != NULL) {
-		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-			resident = 0;
-		fclose(f);
-	}
-	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
 static void
 tweak_log(struct vhu_fe_config *c)
 {
@@ -350,16 +335,16 @@ test_mlock_sparse_memory(void)
 	VT_CHECK_EQ(ftruncate(log_fd, (off_t)size), 0);
 	VT_CHECK_EQ(mlockall(MCL_FUTURE), 0);
 
-	rss0 = rss_bytes();
+	rss0 = vhu_test_rss_bytes();
 	t0 = now_s();
 	VT_CHECK_EQ(add_mem_reg(t.fe, mem_fd, 1ULL << 40, size, 1ULL << 45), 0);
 	VT_CHECK_EQ(set_log_base(t.fe, log_fd, size), 0);
 	dt = now_s() - t0;
 	fprintf(stderr, "  1 GiB region + 1 GiB log under mlockall: %.1f ms, "
-		"RSS +%" PRIu64 " KiB\n", dt * 1e3, (rss_bytes() - rss0) >> 10);
+		"RSS +%" PRIu64 " KiB\n", dt * 1e3, (vhu_test_rss_bytes() - rss0) >> 10);
 	munlockall();
 	VT_CHECK(dt < 1.0);
-	VT_CHECK(rss_bytes() < rss0 + (64ULL << 20));
+	VT_CHECK(vhu_test_rss_bytes() < rss0 + (64ULL << 20));
 	/* The device still works. */
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 4, 64, 0), 0);
 	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 4, &seq), 4);

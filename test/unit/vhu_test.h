@@ -122,4 +122,19 @@ vhu_test_count_fds(void)
 	return n;
 }
 
+/* Resident bytes of this process (shared guest pages it touched count). */
+static inline uint64_t
+vhu_test_rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		fclose(f);
+	}
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 #endif /* VHU_TEST_H */
