@@ -94,6 +94,38 @@ stress_cfg(struct vhu_fe_config *c)
 	c->timeout_ms = 20000;
 }
 
+/* A 1 MiB region far above guest memory for ADD/REM_MEM_REG: never used
+ * for buffers. 0 or -errno. */
+static int
+extra_region_create(struct vhu_fe_region *r)
+{
+	const uint64_t size = 1 << 20;
+	int fd = memfd_create("vt-stress-extra", MFD_CLOEXEC);
+	void *hva;
+
+	if (fd < 0)
+		return -errno;
+	hva = ftruncate(fd, (off_t)size) == 0 ?
+		mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) :
+		MAP_FAILED;
+	if (hva == MAP_FAILED) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	*r = (struct vhu_fe_region){ .fd = fd, .gpa = 1ULL << 40,
+		.size = size, .hva = hva };
+	return 0;
+}
+
+static void
+extra_region_destroy(struct vhu_fe_region *r)
+{
+	munmap(r->hva, (size_t)r->size);
+	close(r->fd);
+}
+
 static void
 test_control_vs_datapath(void)
 {
@@ -109,18 +141,10 @@ test_control_vs_datapath(void)
 	int rc = 0;
 	uint8_t frame[4000];
 	struct vhu_fe_region extra;
-	int extra_fd;
-	void *extra_hva;
 
 	VT_CHECK(worker_lcore < RTE_MAX_LCORE);
 	VT_CHECK_EQ(vt_dev_up(&t, "stress", 1, stress_cfg), 0);
-	extra_fd = memfd_create("vt-stress-extra", MFD_CLOEXEC);
-	VT_CHECK_EQ(ftruncate(extra_fd, 1 << 20), 0);
-	extra_hva = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 extra_fd, 0);
-	VT_CHECK(extra_hva != MAP_FAILED);
-	extra = (struct vhu_fe_region){ .fd = extra_fd, .gpa = 1ULL << 40,
-		.size = 1 << 20, .hva = extra_hva };
+	VT_CHECK_EQ(extra_region_create(&extra), 0);
 
 	w.dev = t.dev;
 	VT_CHECK_EQ(rte_eal_remote_launch(worker_main, &w, worker_lcore), 0);
@@ -198,8 +222,7 @@ test_control_vs_datapath(void)
 	VT_CHECK_EQ(w.looped, total);
 	VT_CHECK(changes >= 100);
 	vt_dev_close(&t);
-	munmap(extra_hva, 1 << 20);
-	close(extra_fd);
+	extra_region_destroy(&extra);
 }
 
 /* What a storm must leave flat: taken after the warm-up. */
@@ -274,21 +297,14 @@ test_storms(void)
 	struct vhu_fe_region extra;
 	struct footprint warm = { 0 };
 	uint64_t sent = 0;
-	int rc = 0, extra_fd;
+	int rc = 0;
 	unsigned int i;
-	void *extra_hva;
 
 	VT_CHECK(worker_lcore < RTE_MAX_LCORE);
 	/* Thousands of connects and tables: keep the log to warnings. */
 	rte_log_set_level_pattern("lib.vhu", RTE_LOG_WARNING);
 	VT_CHECK_EQ(vt_dev_up(&t, "storm", 1, stress_cfg), 0);
-	extra_fd = memfd_create("vt-storm-extra", MFD_CLOEXEC);
-	VT_CHECK_EQ(ftruncate(extra_fd, 1 << 20), 0);
-	extra_hva = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 extra_fd, 0);
-	VT_CHECK(extra_hva != MAP_FAILED);
-	extra = (struct vhu_fe_region){ .fd = extra_fd, .gpa = 1ULL << 40,
-		.size = 1 << 20, .hva = extra_hva };
+	VT_CHECK_EQ(extra_region_create(&extra), 0);
 	w.dev = t.dev;
 	VT_CHECK_EQ(rte_eal_remote_launch(worker_main, &w, worker_lcore), 0);
 
@@ -342,8 +358,7 @@ out:
 	VT_CHECK_EQ(rx.bad, 0);
 	VT_CHECK_EQ(rx.next, sent);
 	vt_dev_close(&t);
-	munmap(extra_hva, 1 << 20);
-	close(extra_fd);
+	extra_region_destroy(&extra);
 	rte_log_set_level_pattern("lib.vhu", RTE_LOG_INFO);
 }
 
