@@ -230,16 +230,16 @@ static void
 probe(unsigned int fdi, uint64_t off, uint8_t *p, const char *what)
 {
 	volatile uint8_t *vp = p;
-	uint8_t v = ++S.probe_val, back = 0;
+	uint8_t v = ++S.probe_val, back = 0, inv = (uint8_t)~v;
 
 	VHU_FUZZ_CHECK(pwrite(S.fd[fdi], &v, 1, (off_t)off) == 1,
 		       "%s: pwrite memfd %u at 0x%" PRIx64 ": %s", what, fdi,
 		       off, strerror(errno));
 	VHU_FUZZ_CHECK(*vp == v, "%s: %p does not show memfd %u's byte at "
 		       "0x%" PRIx64, what, (void *)p, fdi, off);
-	*vp = (uint8_t)~v;
+	*vp = inv;
 	VHU_FUZZ_CHECK(pread(S.fd[fdi], &back, 1, (off_t)off) == 1 &&
-		       back == (uint8_t)~v, "%s: a write to %p is not memfd "
+		       back == inv, "%s: a write to %p is not memfd "
 		       "%u's byte at 0x%" PRIx64, what, (void *)p, fdi, off);
 }
 

@@ -87,11 +87,13 @@
  *    dequeue: returns <= k mbufs (a RARP first when one was pending);
  *    each passes rte_mbuf_check(), has pkt_len <= 64 KiB + header, comes
  *    from the mempool asked, carries no ol_flags unless a VHU_OFFLOAD_DEQ
- *    bit and the guest's header asked, and holds exactly the payload of a
- *    valid chain consumed in this burst, in order (but for a partial
- *    checksum's 2 bytes); TX used lengths are 0; drop_bad_desc counts
- *    exactly the invalid and too-short chains and bad offloads; every
- *    consumed head is a packet, a drop or an mbuf shortage;
+ *    bit asked, and holds exactly the payload of a valid chain consumed
+ *    in this burst, in order (but for a partial checksum's 2 bytes),
+ *    whose header asks for those flags (TSO: its GSO type and size; a
+ *    checksum: NEEDS_CSUM at l2 + l3); TX used lengths are 0;
+ *    drop_bad_desc counts exactly the invalid and too-short chains and
+ *    bad offloads; every consumed head is a packet, a drop or an mbuf
+ *    shortage;
  *    enqueue: returns <= k; an invalid chain is used with length 0 and
  *    counted; a used length never exceeds the chain's writable bytes;
  *    each packet in the guest has its mbuf's bytes (but for offload
@@ -103,9 +105,14 @@
  *    When a guest RX buffer overlaps another or the ring's own
  *    structures, the device's writes change what it reads next: then
  *    only the checks that hold whatever it wrote are made.
+ *    (A TX packet lying in its ring's used ring is written by the
+ *    burst after the copy: its bytes are then not compared.)
  *  - at the end of each input vhu_dev_reset() + vhu_dev_destroy() leave
  *    every mbuf back in its mempool and the template's mappings with one
  *    reference (LeakSanitizer covers malloc).
+ *
+ * VHU_FUZZ_RING_TRACE=1 prints what each burst did (to read a seed or a
+ * finding).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -144,7 +151,11 @@
  * fuzzer through this file; the library's edges are the signal), and
  * faster.
  */
+#if defined(__clang__)
 #define NOCOV __attribute__((no_sanitize("coverage")))
+#else
+#define NOCOV /* gcc builds only replay the corpus (vhu_fuzz_replay.c) */
+#endif
 
 /* ---- guest memory ---- */
 
@@ -174,7 +185,7 @@
 #define BURST_MAX 64
 #define PATTERN_SIZE 65536
 #define PKT_MAX (VHU_CHAIN_MAX_BYTES + 16)
-#define ENQ_LEN_MAX 9000
+#define ENQ_LEN_MAX 9000u
 #define ENQ_SEGS_MAX 8
 #define POOL_SIZE 4095
 #define TINY_POOL_SIZE 16
@@ -267,7 +278,7 @@ static struct {
 	struct vhu_ring_stats stats[2];
 	uint16_t auto_head[2];         /* POST's next head in auto mode */
 	uint64_t auto_off[2];          /* ... and its buffers' offset */
-	bool aliased;                  /* an enqueue may have written anywhere */
+	bool aliased;                  /* an enqueue wrote what it reads */
 	bool tx_aliased;               /* a TX packet lies in the used ring */
 
 	/* Scratch. */
@@ -509,6 +520,8 @@ set_features(uint64_t features)
 	vhu_dev_release(S.dev, VHU_PAUSE_DEVICE, 0);
 }
 
+/* SET_LOG_BASE without the mmap: the log is this file's (log_map_addr
+ * stays NULL, so the reset leaves it alone). */
 static void
 set_log(uint8_t size)
 {
@@ -639,8 +652,7 @@ dev_setup(struct vhu_fuzz_in *in)
 		base[r] = vhu_fuzz_u16(in);
 	}
 	set_features(f);
-	S.dev->log_base = (log % (LOG_MAX + 1)) != 0 ? S.log : NULL;
-	S.dev->log_size = log % (LOG_MAX + 1);
+	set_log(log);
 	for (r = 0; r < 2; r++)
 		ring_setup(r, rb[r], base[r]);
 	vhu_dev_release(S.dev, VHU_PAUSE_DEVICE, 0);
@@ -695,7 +707,8 @@ model_walk(unsigned int r, uint16_t head, struct mchain *c)
 			uint64_t n = d.len;
 
 			if (indirect || (d.flags & VRING_DESC_F_NEXT) ||
-			    !(vr->features & VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC)) ||
+			    !(vr->features &
+			      VHU_BIT(VIRTIO_RING_F_INDIRECT_DESC)) ||
 			    d.len == 0 || d.len % sizeof(d) != 0 ||
 			    d.len / sizeof(d) > size || d.addr % 8 != 0)
 				return;
@@ -769,6 +782,14 @@ log_marked(uint64_t gpa, uint64_t len)
 	return true;
 }
 
+/* The ring's bursts write the dirty log. */
+static NOCOV bool
+ring_logging(const struct vhu_vring *vr)
+{
+	return vr->log_base != NULL &&
+		(vr->features & VHU_BIT(VHOST_F_LOG_ALL));
+}
+
 static NOCOV bool
 log_empty(void)
 {
@@ -801,7 +822,8 @@ trace_burst(const char *what, unsigned int r, uint16_t k, uint16_t ret,
 		st->drop_offload - was->drop_offload,
 		st->drop_full - was->drop_full,
 		st->drop_disabled - was->drop_disabled,
-		st->nombuf - was->nombuf, st->notifications - was->notifications,
+		st->nombuf - was->nombuf,
+		st->notifications - was->notifications,
 		vr->dp_broken ? " BROKEN" : "",
 		S.aliased || (r == TX && S.tx_aliased) ? " (aliased)" : "");
 }
@@ -825,13 +847,14 @@ check_ring_state(unsigned int r)
 	VHU_FUZZ_CHECK(vr->dp_mode == vhu_vring_derive_mode(vr),
 		       "ring %u: view mode %u, derived %u", r, vr->dp_mode,
 		       vhu_vring_derive_mode(vr));
-	if (vr->started)
-		VHU_FUZZ_CHECK((uint16_t)(vr->last_used_idx - vr->last_avail_idx)
-			       == S.lockstep[r], "ring %u: used %u and avail %u "
-			       "apart by %u, %u at the start", r,
-			       vr->last_used_idx, vr->last_avail_idx,
-			       (uint16_t)(vr->last_used_idx -
-					  vr->last_avail_idx), S.lockstep[r]);
+	if (vr->started) {
+		uint16_t apart = vr->last_used_idx - vr->last_avail_idx;
+
+		VHU_FUZZ_CHECK(apart == S.lockstep[r], "ring %u: used %u and "
+			       "avail %u apart by %u, %u at the start", r,
+			       vr->last_used_idx, vr->last_avail_idx, apart,
+			       S.lockstep[r]);
+	}
 }
 
 /* What a burst may see before it starts. */
@@ -874,7 +897,8 @@ check_untouched(unsigned int r, const struct pre *p, uint16_t ret)
 		       log_empty(),
 		       "ring %u (mode %u, broken %d): a burst returned %u and "
 		       "moved avail %u->%u used %u->%u", r, p->mode, p->broken,
-		       ret, p->la, vr->last_avail_idx, p->lu, vr->last_used_idx);
+		       ret, p->la, vr->last_avail_idx, p->lu,
+		       vr->last_used_idx);
 }
 
 /* The used ring after a burst that consumed c heads (S.heads). */
@@ -886,8 +910,7 @@ check_used(unsigned int r, const struct pre *p, uint16_t c)
 	const struct vring_avail *avail = ring_avail(r);
 	uint64_t notes = vr->stats.notifications - p->st.notifications;
 	uint64_t used_gpa = ring_gpa(r) + RING_USED_OFF;
-	bool logging = vr->log_base != NULL &&
-		(vr->features & VHU_BIT(VHOST_F_LOG_ALL));
+	bool logging = ring_logging(vr);
 	bool expect = false;
 	uint16_t i;
 
@@ -1210,7 +1233,8 @@ op_post(struct vhu_fuzz_in *in)
 		}
 		if (hmode == 2) {
 			vh.hdr.gso_type = t == T_V6TCP ?
-				VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+				VIRTIO_NET_HDR_GSO_TCPV6 :
+				VIRTIO_NET_HDR_GSO_TCPV4;
 			vh.hdr.gso_size = gso_size;
 			vh.hdr.hdr_len = (uint16_t)(ti.l2 + ti.l3 + ti.l4);
 		}
@@ -1278,7 +1302,13 @@ chain_hdr(const struct mchain *c, uint8_t hdr_len)
 	return h;
 }
 
-/* m holds exactly the payload of c (but the partial checksum's field). */
+/*
+ * m can have come from c: c's header agrees with m's offload flags (none:
+ * no GSO; any: NEEDS_CSUM; TCP_SEG: a TCP GSO type and its gso_size; a
+ * checksum alone: no GSO, csum_start at L4), and m holds exactly c's
+ * payload (but for a partial checksum's field). Chains with the same
+ * payload but other headers (one dropped, one not) tell apart this way.
+ */
 static NOCOV bool
 mbuf_is_chain(const struct rte_mbuf *m, const struct mchain *c,
 		uint8_t hdr_len)
@@ -1289,8 +1319,22 @@ mbuf_is_chain(const struct rte_mbuf *m, const struct mchain *c,
 
 	if (!c->ok || c->total <= hdr_len || c->total - hdr_len != len)
 		return false;
-	chain_gather(c, c->total, S.gbuf);
 	h = chain_hdr(c, hdr_len);
+	if (m->ol_flags == 0) {
+		if (h.hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			return false;
+	} else if (!(h.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		return false;
+	} else if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+		if ((h.hdr.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 &&
+		     h.hdr.gso_type != VIRTIO_NET_HDR_GSO_TCPV6) ||
+		    m->tso_segsz != h.hdr.gso_size)
+			return false;
+	} else if (h.hdr.gso_type != VIRTIO_NET_HDR_GSO_NONE ||
+		   m->l2_len + m->l3_len != h.hdr.csum_start) {
+		return false;
+	}
+	chain_gather(c, c->total, S.gbuf);
 	flat = mbuf_flatten(m, len);
 	if (h.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
 		uint32_t at = (uint32_t)h.hdr.csum_start + h.hdr.csum_offset;
@@ -1326,7 +1370,8 @@ check_dequeued(const struct pre *p, struct rte_mempool *mp, uint16_t out,
 		bytes += m->pkt_len;
 		VHU_FUZZ_CHECK(rte_mbuf_check(m, 1, &why) == 0,
 			       "dequeued mbuf %u: %s", i, why);
-		VHU_FUZZ_CHECK(m->pool == mp && m->pkt_len <= VHU_CHAIN_MAX_BYTES,
+		VHU_FUZZ_CHECK(m->pool == mp &&
+			       m->pkt_len <= VHU_CHAIN_MAX_BYTES,
 			       "dequeued mbuf %u: pool %s, %u bytes", i,
 			       m->pool->name, m->pkt_len);
 		VHU_FUZZ_CHECK((m->ol_flags & ~deq_flags) == 0 &&
@@ -1340,23 +1385,21 @@ check_dequeued(const struct pre *p, struct rte_mempool *mp, uint16_t out,
 		 * guest's buffers hold now is not what was copied. */
 		if (S.tx_aliased)
 			continue;
+		/* In order: the first chain m can be from (mbufs from
+		 * chains no other tells apart are alike). */
 		while (j < c && !mbuf_is_chain(m, &S.chains[j], hl))
 			j++;
-		VHU_FUZZ_CHECK(j < c, "dequeued mbuf %u (%u bytes) is no chain "
-			       "consumed after the last one matched", i,
-			       m->pkt_len);
-		/* A header that asks for nothing gives no flags. */
-		VHU_FUZZ_CHECK(m->ol_flags == 0 ||
-			       (chain_hdr(&S.chains[j], hl).hdr.flags &
-				VIRTIO_NET_HDR_F_NEEDS_CSUM),
-			       "dequeued mbuf %u: ol_flags 0x%" PRIx64 " without "
-			       "NEEDS_CSUM", i, m->ol_flags);
+		VHU_FUZZ_CHECK(j < c, "dequeued mbuf %u (%u bytes, ol_flags 0x%"
+			       PRIx64 ") is no chain consumed after the last "
+			       "one matched, or its header does not ask for "
+			       "those flags", i, m->pkt_len, m->ol_flags);
 		j++;
 	}
-	VHU_FUZZ_CHECK(vr->stats.packets - p->st.packets == (uint64_t)(out - first)
-		       && vr->stats.bytes - p->st.bytes == bytes,
-		       "dequeue: %u mbufs of %" PRIu64 " bytes, counted %" PRIu64
-		       " of %" PRIu64, out - first, bytes,
+	VHU_FUZZ_CHECK(vr->stats.packets - p->st.packets ==
+		       (uint64_t)(out - first) &&
+		       vr->stats.bytes - p->st.bytes == bytes,
+		       "dequeue: %u mbufs of %" PRIu64 " bytes, counted %"
+		       PRIu64 " of %" PRIu64, out - first, bytes,
 		       vr->stats.packets - p->st.packets,
 		       vr->stats.bytes - p->st.bytes);
 	bad = vr->stats.drop_bad_desc - p->st.drop_bad_desc;
@@ -1408,8 +1451,9 @@ op_deq(struct vhu_fuzz_in *in)
 	S.tx_aliased = false;
 	if (b & 128) {
 		/* No such queue pair; nothing asked for. */
-		VHU_FUZZ_CHECK(vhu_dequeue_burst(S.dev, 1, mp, S.pkts, k) == 0 &&
-			       vhu_dequeue_burst(S.dev, 0, mp, S.pkts, 0) == 0,
+		VHU_FUZZ_CHECK(vhu_dequeue_burst(S.dev, 1, mp, S.pkts, k) ==
+			       0 && vhu_dequeue_burst(S.dev, 0, mp, S.pkts, 0)
+			       == 0,
 			       "dequeue from queue pair 1, or of 0 packets");
 		check_untouched(TX, &p, 0);
 	}
@@ -1449,12 +1493,14 @@ op_deq(struct vhu_fuzz_in *in)
 				       p.window, p.la, p.size);
 		} else {
 			n = RTE_MIN(n, (uint16_t)(k - first));
-			VHU_FUZZ_CHECK(c <= n, "dequeue consumed %u of %u", c, n);
+			VHU_FUZZ_CHECK(c <= n, "dequeue consumed %u of %u",
+				       c, n);
 			VHU_FUZZ_CHECK(vr->dp_broken || c == n ||
-				       (c == 0 && vr->stats.nombuf > p.st.nombuf),
-				       "dequeue consumed %u of %u heads without "
-				       "breaking the ring or running out of "
-				       "mbufs", c, n);
+				       (c == 0 &&
+					vr->stats.nombuf > p.st.nombuf),
+				       "dequeue consumed %u of %u heads "
+				       "without breaking the ring or running "
+				       "out of mbufs", c, n);
 			if (c < n && vr->dp_broken && c < p.window)
 				VHU_FUZZ_CHECK(vr->bad_chains > 0 ||
 					       S.heads[c] >= p.size,
@@ -1477,7 +1523,7 @@ op_deq(struct vhu_fuzz_in *in)
 				       p.st.drop_disabled);
 		}
 	}
-	if (!(vr->log_base != NULL && (vr->features & VHU_BIT(VHOST_F_LOG_ALL))))
+	if (!ring_logging(vr))
 		VHU_FUZZ_CHECK(log_empty(), "dequeue logged without a log");
 	trace_burst("dequeue", TX, k, out, c, &p.st);
 	if (out > 0)
@@ -1546,18 +1592,6 @@ make_mbuf(struct vhu_fuzz_in *in, uint8_t idx, struct pktinfo *pi)
 	m = segs[0];
 	m->nb_segs = (uint16_t)nsegs;
 	m->pkt_len = len;
-	if (shape & 0x80) {
-		/* Header bytes the template does not make (IP options,
-		 * lengths, fragments...), but for the tag. */
-		uint8_t np = vhu_fuzz_u8(in) % 8, at, v;
-
-		while (np-- > 0) {
-			at = vhu_fuzz_u8(in);
-			v = vhu_fuzz_u8(in);
-			if (at < len && (at < 6 || at > 8))
-				mbuf_poke(m, at, v);
-		}
-	}
 	if (shape & 0x20) {
 		uint8_t sel = vhu_fuzz_u8(in);
 		uint8_t l2 = vhu_fuzz_u8(in), l3 = vhu_fuzz_u8(in);
@@ -1592,6 +1626,18 @@ make_mbuf(struct vhu_fuzz_in *in, uint8_t idx, struct pktinfo *pi)
 		m->l3_len = l3 == 0xff ? ti.l3 : l3;
 		m->l4_len = l4 == 0xff ? ti.l4 : l4;
 		m->tso_segsz = tso;
+	}
+	if (shape & 0x80) {
+		/* Header bytes the template does not make (IP options,
+		 * lengths, fragments...), but for the tag. */
+		uint8_t np = vhu_fuzz_u8(in) % 8, at, v;
+
+		while (np-- > 0) {
+			at = vhu_fuzz_u8(in);
+			v = vhu_fuzz_u8(in);
+			if (at < len && (at < 6 || at > 8))
+				mbuf_poke(m, at, v);
+		}
 	}
 	pi->pkt_len = m->pkt_len;
 	pi->ol_flags = m->ol_flags;
@@ -1675,15 +1721,42 @@ ol_patched(const struct pktinfo *pi, uint32_t pos)
 	return pos - (l2 + 10) < 2 || pos - (l4 + 6) < 2 || pos - (l4 + 16) < 2;
 }
 
+/* The nb used entries from i on (one packet) into S.gbuf. @return bytes. */
+static NOCOV uint32_t
+rx_gather(const struct pre *p, uint16_t i, uint16_t nb)
+{
+	const struct vring_used *used = ring_used(RX);
+	uint8_t hl = vring(RX)->vnet_hdr_len;
+	uint32_t len = 0;
+	uint16_t j;
+
+	for (j = i; j < i + nb; j++) {
+		const struct vring_used_elem *e =
+			&used->ring[(p->lu + j) & (p->size - 1)];
+		uint16_t at = (uint16_t)(p->lu + j);
+
+		VHU_FUZZ_CHECK(e->len > 0 && (j + 1 == i + nb ||
+			       e->len == S.chains[j].total),
+			       "RX used entry %u: %u of %u bytes, buffer %u of "
+			       "%u of a packet", at, e->len, S.chains[j].total,
+			       j - i + 1, nb);
+		VHU_FUZZ_CHECK(len + e->len <= hl + ENQ_LEN_MAX, "RX used "
+			       "entry %u: a packet of more than %u bytes", at,
+			       hl + ENQ_LEN_MAX);
+		len += chain_gather(&S.chains[j], e->len, S.gbuf + len);
+	}
+	return len;
+}
+
 /* The packets the enqueue burst put in the guest: S.chains[0..c). */
 static NOCOV void
-check_enqueued(const struct pre *p, uint16_t k, uint16_t done, uint16_t c)
+check_enqueued(const struct pre *p, uint16_t done, uint16_t c)
 {
+	static const uint8_t zero[sizeof(struct virtio_net_hdr)];
 	const struct vhu_vring *vr = vring(RX);
 	const struct vring_used *used = ring_used(RX);
 	bool mergeable = (vr->features & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-	bool logging = vr->log_base != NULL &&
-		(vr->features & VHU_BIT(VHOST_F_LOG_ALL));
+	bool logging = ring_logging(vr);
 	uint8_t hl = vr->vnet_hdr_len;
 	uint64_t bytes = 0, placed = 0, invalid = 0;
 	int last = -1;
@@ -1696,11 +1769,11 @@ check_enqueued(const struct pre *p, uint16_t k, uint16_t done, uint16_t c)
 
 		if (!ch->ok)
 			invalid++;
-		VHU_FUZZ_CHECK(ch->ok || e->len == 0, "RX used entry %u: invalid "
-			       "chain used with %u bytes", (uint16_t)(p->lu + i),
-			       e->len);
-		VHU_FUZZ_CHECK(e->len <= ch->total, "RX used entry %u: %u bytes "
-			       "written, the chain holds %u",
+		VHU_FUZZ_CHECK(ch->ok || e->len == 0, "RX used entry %u: "
+			       "invalid chain used with %u bytes",
+			       (uint16_t)(p->lu + i), e->len);
+		VHU_FUZZ_CHECK(e->len <= ch->total, "RX used entry %u: %u "
+			       "bytes written, the chain holds %u",
 			       (uint16_t)(p->lu + i), e->len, ch->total);
 		if (logging) {
 			uint32_t left = e->len;
@@ -1717,10 +1790,10 @@ check_enqueued(const struct pre *p, uint16_t k, uint16_t done, uint16_t c)
 			}
 		}
 	}
-	VHU_FUZZ_CHECK(vr->stats.drop_bad_desc - p->st.drop_bad_desc == invalid,
-		       "enqueue: %" PRIu64 " bad chains counted, %" PRIu64
-		       " consumed", vr->stats.drop_bad_desc - p->st.drop_bad_desc,
-		       invalid);
+	VHU_FUZZ_CHECK(vr->stats.drop_bad_desc - p->st.drop_bad_desc ==
+		       invalid, "enqueue: %" PRIu64 " bad chains counted, %"
+		       PRIu64 " consumed",
+		       vr->stats.drop_bad_desc - p->st.drop_bad_desc, invalid);
 
 	for (i = 0; i < c;) {
 		const struct vring_used_elem *e =
@@ -1743,30 +1816,15 @@ check_enqueued(const struct pre *p, uint16_t k, uint16_t done, uint16_t c)
 			       "RX used entry %u: num_buffers %u (%u entries "
 			       "left, mergeable %d)", (uint16_t)(p->lu + i), nb,
 			       c - i, mergeable);
-		for (j = i; j < i + nb; j++) {
-			const struct vring_used_elem *ej =
-				&used->ring[(p->lu + j) & (p->size - 1)];
-
-			VHU_FUZZ_CHECK(ej->len > 0 && (j + 1 == i + nb ||
-				       ej->len == S.chains[j].total),
-				       "RX used entry %u: %u of %u bytes, buffer "
-				       "%u of %u of a packet",
-				       (uint16_t)(p->lu + j), ej->len,
-				       S.chains[j].total, j - i + 1, nb);
-			VHU_FUZZ_CHECK(len + ej->len <= hl + ENQ_LEN_MAX,
-				       "RX used entry %u: a packet of more than "
-				       "%u bytes", (uint16_t)(p->lu + j),
-				       hl + ENQ_LEN_MAX);
-			len += chain_gather(&S.chains[j], ej->len, S.gbuf + len);
-		}
+		len = rx_gather(p, i, nb);
 		VHU_FUZZ_CHECK(len > hl + 9u, "RX packet of %u bytes", len);
 		pkt_len = len - hl;
 		tag = S.gbuf[hl + 7];
 		VHU_FUZZ_CHECK(S.gbuf[hl + 6] == 0x02 &&
 			       S.gbuf[hl + 8] == (tag ^ 0x5a) && tag < done &&
 			       (int)tag > last, "RX used entry %u: packet tag "
-			       "%u (last %d, %u handled)", (uint16_t)(p->lu + i),
-			       tag, last, done);
+			       "%u (last %d, %u handled)",
+			       (uint16_t)(p->lu + i), tag, last, done);
 		pi = &S.info[tag];
 		VHU_FUZZ_CHECK(pkt_len == pi->pkt_len, "packet %u: %u bytes in "
 			       "the guest, %u in the mbuf", tag, pkt_len,
@@ -1778,14 +1836,12 @@ check_enqueued(const struct pre *p, uint16_t k, uint16_t done, uint16_t c)
 					flat[pos] = S.gbuf[hl + pos];
 		VHU_FUZZ_CHECK(memcmp(flat, S.gbuf + hl, pkt_len) == 0,
 			       "packet %u: the guest's copy differs", tag);
-		if (!(pi->ol_flags & vhu_offload_enq_mask(vr->ol_mode))) {
-			static const uint8_t zero[10];
-
-			VHU_FUZZ_CHECK(memcmp(S.gbuf, zero, sizeof(zero)) == 0 &&
-				       (hl != sizeof(h) || h.num_buffers == nb),
+		if (!(pi->ol_flags & vhu_offload_enq_mask(vr->ol_mode)))
+			VHU_FUZZ_CHECK(memcmp(S.gbuf, zero, sizeof(zero)) == 0
+				       && (hl != sizeof(h) ||
+					   h.num_buffers == nb),
 				       "packet %u: plain packet with a header",
 				       tag);
-		}
 		placed++;
 		bytes += pkt_len;
 		last = tag;
@@ -1793,8 +1849,9 @@ check_enqueued(const struct pre *p, uint16_t k, uint16_t done, uint16_t c)
 	}
 	VHU_FUZZ_CHECK(vr->stats.packets - p->st.packets == placed &&
 		       vr->stats.bytes - p->st.bytes == bytes,
-		       "enqueue: %" PRIu64 " packets of %" PRIu64 " bytes in the "
-		       "guest, counted %" PRIu64 " of %" PRIu64, placed, bytes,
+		       "enqueue: %" PRIu64 " packets of %" PRIu64 " bytes in "
+		       "the guest, counted %" PRIu64 " of %" PRIu64, placed,
+		       bytes,
 		       vr->stats.packets - p->st.packets,
 		       vr->stats.bytes - p->st.bytes);
 	VHU_FUZZ_CHECK(done == placed + (vr->stats.drop_too_big -
@@ -1804,7 +1861,6 @@ check_enqueued(const struct pre *p, uint16_t k, uint16_t done, uint16_t c)
 		       " too big, %" PRIu64 " offload drops", done, placed,
 		       vr->stats.drop_too_big - p->st.drop_too_big,
 		       vr->stats.drop_offload - p->st.drop_offload);
-	RTE_SET_USED(k);
 }
 
 /* Enqueue reads its mbufs only. */
@@ -1871,8 +1927,9 @@ op_enq(struct vhu_fuzz_in *in)
 		check_untouched(RX, &p, done);
 	} else if (p.window > p.size) {
 		VHU_FUZZ_CHECK(vr->dp_broken && c == 0 && done == 0,
-			       "avail index %u jumped %u ahead of %u (size %u): "
-			       "not broken", p.avail_idx, p.window, p.la, p.size);
+			       "avail index %u jumped %u ahead of %u (size "
+			       "%u): not broken", p.avail_idx, p.window, p.la,
+			       p.size);
 	} else {
 		check_used(RX, &p, c);
 		if (!vr->dp_broken && done < k)
@@ -1882,9 +1939,9 @@ op_enq(struct vhu_fuzz_in *in)
 				       " counted as ring full", done, k,
 				       vr->stats.drop_full - p.st.drop_full);
 		if (!S.aliased)
-			check_enqueued(&p, k, done, c);
+			check_enqueued(&p, done, c);
 	}
-	if (!(vr->log_base != NULL && (vr->features & VHU_BIT(VHOST_F_LOG_ALL))))
+	if (!ring_logging(vr))
 		VHU_FUZZ_CHECK(log_empty(), "enqueue logged without a log");
 	check_mbufs_kept(k);
 	trace_burst("enqueue", RX, k, done, c, &p.st);
@@ -1919,7 +1976,8 @@ op_restart(struct vhu_fuzz_in *in)
 		stop_ring(r);
 		ret = handle(vhu_msg_set_vring_base, r, base, NULL);
 		VHU_FUZZ_CHECK(ret == 0, "ring %u: SET_VRING_BASE: %d", r, ret);
-		ret = handle(vhu_msg_set_vring_num, r, 1u << (lognum % 9), NULL);
+		ret = handle(vhu_msg_set_vring_num, r, 1u << (lognum % 9),
+			     NULL);
 		VHU_FUZZ_CHECK(ret == 0, "ring %u: SET_VRING_NUM: %d", r, ret);
 		start_ring(r);
 		break;
@@ -1949,7 +2007,8 @@ op_rarp(struct vhu_fuzz_in *in)
 
 	memset(&msg, 0, sizeof(msg));
 	vhu_fuzz_bytes(in, msg.payload.raw, 6);
-	VHU_FUZZ_CHECK(vhu_msg_send_rarp(S.dev, &msg, &reply) == 0, "SEND_RARP");
+	VHU_FUZZ_CHECK(vhu_msg_send_rarp(S.dev, &msg, &reply) == 0,
+		       "SEND_RARP");
 }
 
 /* ---- libFuzzer ---- */

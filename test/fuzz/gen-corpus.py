@@ -396,12 +396,16 @@ def r_deq(k=32, tiny=False):
     return bytes([R_DEQ, (k - 1) | (64 if tiny else 0)])
 
 
-def r_pkt(length, segs=1, tmpl=T_V4TCP, vlan=False, ol=None):
-    """An mbuf of length bytes; ol = (sel, l2, l3, l4, tso_segsz)."""
-    shape = (segs - 1) | tmpl << 3 | (0x20 if ol else 0) | (0x40 if vlan else 0)
+def r_pkt(length, segs=1, tmpl=T_V4TCP, vlan=False, ol=None, pokes=()):
+    """An mbuf of length bytes; ol = (sel, l2, l3, l4, tso_segsz);
+    pokes: (offset, byte) over the packet's headers."""
+    shape = ((segs - 1) | tmpl << 3 | (0x20 if ol else 0) |
+             (0x40 if vlan else 0) | (0x80 if pokes else 0))
     out = struct.pack("<HB", length - 14, shape)
     if ol:
         out += struct.pack("<BBBBH", *ol)
+    if pokes:
+        out += bytes([len(pokes)]) + b"".join(bytes(p) for p in pokes)
     return out
 
 
@@ -494,6 +498,43 @@ def ring_seeds():
                                                AUTO, 0)),
                   r_pkt(80, ol=(OL_IP_CKSUM | OL_IPV4 | OL_RX_GOOD, AUTO,
                                 AUTO, AUTO, 0))),
+        # Two TX packets with the same bytes: the first's header asks for
+        # GSO without NEEDS_CSUM (dropped), the second's is a valid TSO
+        # header; the mbuf is the second's (the check matching mbufs to
+        # chains once took it for the first's).
+        "same-payload-two-headers": ring_setup(("VERSION_1", "CSUM",
+                                                "HOST_TSO4"), offloads=0xf) +
+            r_post(TX, 0, [(BUF, hdr + 800)], hmode=H_RAW,
+                   raw_hdr=bytes([0, 1, 54, 0, 0x78, 5, 34, 0, 16, 0])) +
+            r_post(TX, 1, [(BUF + 0x1000, hdr + 800)], hmode=H_GSO,
+                   gso=700) +
+            r_deq(),
+        # Header corner cases: enqueue of IPv4 with options (IHL 6) and a
+        # fragment; dequeue GSO with the ECN bit, UDP GSO, gso_size 0.
+        "offload-corners": ring_setup(("VERSION_1", "MRG_RXBUF", "CSUM",
+                                       "HOST_TSO4", "GUEST_CSUM"),
+                                      offloads=0xf) +
+            r_post(TX, 0, [(BUF, hdr + 800)], hmode=H_RAW,
+                   raw_hdr=bytes([1, 0x81, 54, 0, 0x78, 5, 34, 0, 16, 0])) +
+            r_post(TX, 1, [(BUF + 0x1000, hdr + 800)], hmode=H_RAW,
+                   raw_hdr=bytes([1, 3, 42, 0, 0x78, 5, 34, 0, 6, 0])) +
+            r_post(TX, 2, [(BUF + 0x2000, hdr + 800)], hmode=H_GSO, gso=0) +
+            r_deq() +
+            b"".join(r_post(RX, i, [(BUF + 0x10000 + i * 0x1000, 0x1000)])
+                     for i in range(4)) +
+            r_enq(r_pkt(900, ol=(OL_TCP | OL_IPV4 | OL_IP_CKSUM, AUTO, 24,
+                                 AUTO, 0), pokes=[(14, 0x46)]),
+                  r_pkt(900, ol=(OL_TCP | OL_IPV4, AUTO, AUTO, AUTO, 0),
+                        pokes=[(20, 0x20)]),
+                  r_pkt(900, tmpl=T_V4UDP, ol=(OL_UDP | OL_IPV4, AUTO, AUTO,
+                                               AUTO, 0),
+                        pokes=[(40, 0), (41, 0)])),
+        # num_buffers split over two RX pieces (9 + 3 bytes), logged.
+        "num-buffers-split": ring_setup(mrg + ("LOG_ALL",), log=48,
+                                        rx_flags=LOG_USED) +
+            r_post(RX, 0, [(BUF + 0x8000, 9), (BUF + 0x8100, 1000)]) +
+            r_post(RX, 2, [(BUF + 0x9000, 1000)]) +
+            r_enq(r_pkt(1500)),
         # Offload requests in software: the guest took no offload.
         "offloads-software": ring_setup(("VERSION_1", "CSUM")) +
             r_post(TX, 0, [(BUF, hdr + 800)], hmode=H_CSUM) +
@@ -579,6 +620,10 @@ def ring_seeds():
             r_repeat(100, r_post(RX, AUTO_HEAD, [(BUF, 64)])) +
             r_post(RX, 100, [(GPA_B + 0x10000, 64)]) +
             r_enq(r_pkt(9000, segs=5)),
+        # A TX packet over its own ring's used ring, which the burst
+        # writes after copying it.
+        "tx-over-used-ring": ring_setup(v1, tx=4) +
+            r_post(TX, 0, [(GPA_A + 0x2000 + 0x1400, hdr + 200)]) + r_deq(),
         # A 40000-byte TX packet over the tiny mempool: no mbufs.
         "tiny-pool": ring_setup(v1) +
             r_post(TX, 0, [(BUF, 20000), (BUF + 0x8000, hdr + 20000)]) +
