@@ -91,14 +91,18 @@ vhu_dev_retry_held(struct vhu_device *dev)
 	if (!any)
 		return;
 	VHU_DEV_LOG(INFO, dev, "the late burst finished: rings resume");
-	for (i = 0; i < dev->nr_rings; i++)
-		dev->rings[i].held = false;
 	if (dev->reset_pending) {
 		/* Every ring was held for it: all quiet now. */
 		dev->reset_pending = false;
 		vhu_dev_reset(dev, dev->reset_disconnect);
 	}
-	vhu_dev_release(dev, VHU_PAUSE_DEVICE, 0);
+	/* Only the held rings are quiet: the others may be in a burst. */
+	for (i = 0; i < dev->nr_rings; i++) {
+		if (dev->rings[i].held) {
+			dev->rings[i].held = false;
+			vhu_vring_publish(&dev->rings[i]);
+		}
+	}
 	vhu_dev_notify(dev);
 }
 
