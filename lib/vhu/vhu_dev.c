@@ -120,8 +120,10 @@ vhu_dev_set_mem(struct vhu_device *dev, struct vhu_mem_table *mem)
 		struct vhu_vring *vr = &dev->rings[i];
 
 		if (vr->started &&
-		    vhu_vring_translate(dev, vr->index, mem, vr->num, &vr->addr,
-					&desc, &avail, &used) != 0) {
+		    vhu_vring_translate(dev, vr->index, mem,
+					vhu_vring_is_packed(dev->features),
+					vr->num, &vr->addr, &desc, &avail,
+					&used) != 0) {
 			VHU_DEV_LOG(ERR, dev, "new memory table does not map "
 				    "started ring %u: keeping the old one", i);
 			vhu_mem_table_free(mem);

@@ -33,7 +33,8 @@ enum vhu_dp_mode {
 	VHU_DP_RUN = 2,     /* started + enabled: normal processing */
 };
 
-/* Ring sizes the spec allows for split rings. */
+/* Largest ring either format allows (split: a power of two up to this;
+ * packed: any size up to this). */
 #define VHU_VRING_MAX_SIZE 32768
 
 struct vhu_device;
@@ -41,8 +42,13 @@ struct vhu_device;
 struct vhu_vring {
 	/* [dp] The polling lcore's line. */
 	uint32_t burst_seq;          /* odd while a burst runs (vhu_sync.h) */
+	/* Split: free-running indices into the avail and used rings.
+	 * Packed: positions in the descriptor ring (0..size-1), each with
+	 * its wrap counter. */
 	uint16_t last_avail_idx;     /* next avail entry to process */
 	uint16_t last_used_idx;      /* next used entry to fill */
+	bool avail_wrap;             /* packed: driver ring wrap counter */
+	bool used_wrap;              /* packed: device ring wrap counter */
 	uint32_t mem_hint;           /* last-hit region for translation */
 	uint32_t bad_chains;         /* invalid chains seen since start */
 	uint32_t log_bursts;         /* bursts that wrote the dirty log */
@@ -52,16 +58,30 @@ struct vhu_vring {
 	uint8_t dp_mode __rte_cache_aligned; /* enum vhu_dp_mode */
 	uint8_t vnet_hdr_len;        /* 10 or 12 */
 	uint8_t ol_mode;             /* VHU_OL_* (vhu_offload.h) */
+	bool packed;                 /* VIRTIO_F_RING_PACKED negotiated */
 	uint16_t size;               /* number of descriptors */
 	uint64_t features;           /* negotiated virtio features */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
+	/* The ring in our address space, in its format's layout. */
+	union {
+		struct vring_desc *desc;                    /* split */
+		struct vring_packed_desc *pdesc;            /* packed */
+	};
+	union {
+		struct vring_avail *avail;                  /* split */
+		struct vring_packed_desc_event *driver_event; /* packed */
+	};
+	union {
+		struct vring_used *used;                    /* split */
+		struct vring_packed_desc_event *device_event; /* packed */
+	};
 	const struct vhu_mem_table *mem;
 	int call_fd;                 /* -1: no notifications */
 	uint8_t *log_base;           /* dirty-page log, NULL if none */
 	uint64_t log_size;           /* bytes of log_base */
-	uint64_t used_log_gpa;       /* guest address of the used ring */
+	/* Guest address of what the device writes in the ring: the used
+	 * ring (split, from VHOST_VRING_F_LOG's log_guest_addr), the
+	 * descriptor ring (packed: used descriptors go there). */
+	uint64_t used_log_gpa;
 	bool log_used;               /* VHOST_VRING_F_LOG: log used writes */
 	uint16_t index;
 	struct vhu_device *dev;
@@ -80,7 +100,12 @@ struct vhu_vring {
 	bool held;
 	bool have_num;
 	bool have_addr;
-	uint16_t base;               /* SET_VRING_BASE / stop position */
+	/* SET_VRING_BASE / stop position, in the wire's layout: split,
+	 * bits 0-15 the next avail index; packed, bits 0-14 the next avail
+	 * position, 15 its wrap counter, 16-30 the next used position, 31
+	 * its wrap counter (vhost-user.rst). Read in the negotiated format
+	 * when the ring starts. */
+	uint32_t base;
 	uint16_t num;
 	struct vhu_wire_vring_addr addr; /* front-end virtual addresses */
 	int kick_fd;                 /* kept, never read (poll mode) */

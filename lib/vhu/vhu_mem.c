@@ -467,6 +467,26 @@ vhu_mem_fe_va_to_va(const struct vhu_mem_table *table, uint64_t fe_va,
 	return NULL;
 }
 
+int
+vhu_mem_fe_va_to_gpa(const struct vhu_mem_table *table, uint64_t fe_va,
+		uint64_t *gpa)
+{
+	uint32_t i;
+
+	if (table == NULL)
+		return -EINVAL;
+	for (i = 0; i < table->nregions; i++) {
+		const struct vhu_mem_region *r = &table->regions[i];
+		uint64_t off = fe_va - r->fe_va_start; /* wraps when below */
+
+		if (off < r->size) {
+			*gpa = r->gpa_start + off;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 uint32_t
 vhu_mem_find_gpa(const struct vhu_mem_table *table, uint64_t gpa)
 {

@@ -117,6 +117,14 @@ void *vhu_mem_fe_va_to_va(const struct vhu_mem_table *table, uint64_t fe_va,
 		uint64_t len);
 
 /*
+ * The guest-physical address of a front-end virtual address.
+ * Called by: the control thread.
+ * @return 0 and *gpa; -EINVAL if fe_va is in no region.
+ */
+int vhu_mem_fe_va_to_gpa(const struct vhu_mem_table *table, uint64_t fe_va,
+		uint64_t *gpa);
+
+/*
  * Slow path of vhu_mem_gpa_to_va: binary search over the sorted regions.
  * @return the index of the region holding gpa, or UINT32_MAX.
  */

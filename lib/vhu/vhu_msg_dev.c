@@ -36,6 +36,17 @@ vhu_msg_set_features(struct vhu_device *dev, struct vhu_msg *msg,
 			    features & ~dev->features_offered);
 		return -EINVAL;
 	}
+	/* A started ring's positions mean something in its format only. */
+	if ((features ^ dev->features) & VHU_BIT(VIRTIO_F_RING_PACKED)) {
+		for (i = 0; i < dev->nr_rings; i++) {
+			if (dev->rings[i].started) {
+				VHU_DEV_LOG(ERR, dev, "SET_FEATURES changes the "
+					    "ring format while ring %u is "
+					    "started", i);
+				return -EBUSY;
+			}
+		}
+	}
 	/* Every ring is held: the dispatcher derives their header length,
 	 * offload mode and dirty log from these features afterwards. */
 	dev->features = features;

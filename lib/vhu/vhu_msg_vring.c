@@ -23,9 +23,14 @@ vhu_msg_set_vring_num(struct vhu_device *dev, struct vhu_msg *msg,
 	uint32_t num = msg->payload.state.num;
 
 	RTE_SET_USED(reply);
-	if (num == 0 || num > VHU_VRING_MAX_SIZE || (num & (num - 1)) != 0) {
-		VHU_DEV_LOG(ERR, dev, "ring %u: size %u is not a power of two "
-			    "in 1..%u", vr->index, num, VHU_VRING_MAX_SIZE);
+	/* Split rings are a power of two; packed rings any size (VIRTIO
+	 * 1.x 2.6, 2.8). Checked again in the negotiated format on start. */
+	if (num == 0 || num > VHU_VRING_MAX_SIZE ||
+	    (!vhu_vring_is_packed(dev->features) && (num & (num - 1)) != 0)) {
+		VHU_DEV_LOG(ERR, dev, "ring %u: size %u is not valid (%s)",
+			    vr->index, num, vhu_vring_is_packed(dev->features) ?
+			    "packed: 1..32768" : "split: a power of two in "
+			    "1..32768");
 		return -EINVAL;
 	}
 	if (vr->started) {
@@ -58,7 +63,8 @@ vhu_msg_set_vring_addr(struct vhu_device *dev, struct vhu_msg *msg,
 	 * ring (QEMU sets VHOST_VRING_F_LOG on running rings for migration)
 	 * is held by the dispatcher and takes the new addresses at once. */
 	if (vr->have_num && dev->mem != NULL &&
-	    vhu_vring_translate(dev, vr->index, dev->mem, vr->num, addr,
+	    vhu_vring_translate(dev, vr->index, dev->mem,
+				vhu_vring_is_packed(dev->features), vr->num, addr,
 				&desc, &avail, &used) != 0)
 		return -EINVAL;
 	vr->addr = *addr;
@@ -79,13 +85,14 @@ vhu_msg_set_vring_base(struct vhu_device *dev, struct vhu_msg *msg,
 			    vr->index);
 		return -EBUSY;
 	}
-	if (base > UINT16_MAX) {
+	/* Split rings use 16 bits, packed rings all 32 (positions and wrap
+	 * counters); checked in the negotiated format on start. */
+	if (!vhu_vring_is_packed(dev->features) && base > UINT16_MAX) {
 		VHU_DEV_LOG(ERR, dev, "ring %u: base 0x%x does not fit a split "
 			    "ring index", vr->index, base);
 		return -EINVAL;
 	}
-	vr->base = (uint16_t)base;
-	vr->last_avail_idx = (uint16_t)base;
+	vr->base = base;
 	return 0;
 }
 
@@ -101,7 +108,7 @@ vhu_msg_get_vring_base(struct vhu_device *dev, struct vhu_msg *msg,
 	reply->payload.state.index = vr->index;
 	reply->payload.state.num = vr->base;
 	reply->size = sizeof(reply->payload.state);
-	VHU_DEV_LOG(DEBUG, dev, "ring %u: base %u", vr->index, vr->base);
+	VHU_DEV_LOG(DEBUG, dev, "ring %u: base 0x%x", vr->index, vr->base);
 	return 0;
 }
 

@@ -40,14 +40,20 @@ void vhu_vring_pause(struct vhu_vring *vr);
  * then release it to bursts. The ring must be paused and quiesced. */
 void vhu_vring_publish(struct vhu_vring *vr);
 
+/* Whether features select the packed ring format (VIRTIO_F_RING_PACKED). */
+bool vhu_vring_is_packed(uint64_t features);
+
 /*
- * Check that a ring of num descriptors at the front-end addresses in
- * addr lies in mapped memory with the alignment the spec requires, and
- * return our pointers. Nothing is changed.
+ * Check that a ring of num descriptors in the given format (split:
+ * descriptor table, avail ring, used ring; packed: descriptor ring,
+ * driver and device event suppression areas) at the front-end addresses
+ * in addr has a valid size and lies in mapped memory with the alignment
+ * the spec requires, and return our pointers (packed: cast them to
+ * struct vring_packed_desc / vring_packed_desc_event). Nothing is changed.
  * @return 0; -EINVAL (logged) otherwise.
  */
 int vhu_vring_translate(const struct vhu_device *dev, uint16_t index,
-		const struct vhu_mem_table *mem, uint16_t num,
+		const struct vhu_mem_table *mem, bool packed, uint16_t num,
 		const struct vhu_wire_vring_addr *addr,
 		struct vring_desc **desc, struct vring_avail **avail,
 		struct vring_used **used);
@@ -63,8 +69,9 @@ int vhu_vring_translate(const struct vhu_device *dev, uint16_t index,
 int vhu_vring_start(struct vhu_vring *vr);
 
 /*
- * GET_VRING_BASE: stop the ring; its base becomes the next avail index to
- * process. The ring must be held (no burst can be inside).
+ * GET_VRING_BASE: stop the ring; its base becomes where it stopped (split:
+ * the next avail index; packed: the avail and used positions with their
+ * wrap counters). The ring must be held (no burst can be inside).
  */
 void vhu_vring_stop(struct vhu_vring *vr);
 

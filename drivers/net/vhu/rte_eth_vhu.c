@@ -39,6 +39,7 @@ vhu_ethdev_device_create(struct vhu_ethdev *priv, int numa_node)
 		.ctx = priv,
 		.numa_socket = numa_node,
 		.offloads = priv->args.offloads,
+		.features_masked = priv->args.features_masked,
 	};
 	int ret;
 

@@ -64,6 +64,7 @@ struct vhu_ethdev_args {
 	bool have_mac;
 	struct rte_ether_addr mac;
 	uint64_t offloads;      /* VHU_OFFLOAD_* for struct vhu_device_config */
+	uint64_t features_masked; /* for struct vhu_device_config */
 };
 
 /*
@@ -86,7 +87,8 @@ int vhu_ethdev_args_parse(const char *name, const char *devargs,
 	"tso=<0|1> " \
 	"linear-buffer=<0|1> " \
 	"ext-buffer=<0|1> " \
-	"legacy-ol-flags=<0|1>"
+	"legacy-ol-flags=<0|1> " \
+	"packed=<0|1>"
 
 /* One RX queue: dequeue from the guest's TX ring of queue pair qp. */
 struct vhu_ethdev_rxq {

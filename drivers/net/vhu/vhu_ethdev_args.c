@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/virtio_config.h>
+
 #include <rte_kvargs.h>
 
 #include "vhu_ethdev.h"
@@ -124,6 +126,26 @@ vhu_ethdev_arg_mac(const char *name, const struct vhu_ethdev_arg *arg,
 	return 0;
 }
 
+/* packed=0: withhold VIRTIO_F_RING_PACKED (offered by default), for a
+ * front-end or a migration peer that must use split rings. */
+static int
+vhu_ethdev_arg_packed(const char *name, const struct vhu_ethdev_arg *arg,
+		const char *value, struct vhu_ethdev_args *args)
+{
+	int v = vhu_ethdev_arg_bool(value);
+
+	if (v < 0) {
+		VHU_ETHDEV_LOG(ERR, "%s: %s=%s: must be 0 or 1", name, arg->key,
+			       value != NULL ? value : "");
+		return -EINVAL;
+	}
+	if (v == 0)
+		args->features_masked |= 1ULL << VIRTIO_F_RING_PACKED;
+	else
+		args->features_masked &= ~(1ULL << VIRTIO_F_RING_PACKED);
+	return 0;
+}
+
 /* A net_vhost key that changes nothing here: accepted, explained. */
 static int
 vhu_ethdev_arg_ignored(const char *name, const struct vhu_ethdev_arg *arg,
@@ -155,6 +177,7 @@ static const struct vhu_ethdev_arg vhu_ethdev_arg_table[] = {
 	 * instead of being completed in software. */
 	{ "legacy-ol-flags", vhu_ethdev_arg_offload, NULL,
 	  VHU_OFFLOAD_DEQUEUE_CSUM },
+	{ "packed", vhu_ethdev_arg_packed, NULL, 0 },
 	{ "iommu-support", vhu_ethdev_arg_ignored,
 	  "vhu does not offer VIRTIO_F_IOMMU_PLATFORM (no IOTLB)", 0 },
 	{ "postcopy-support", vhu_ethdev_arg_ignored,
