@@ -63,15 +63,23 @@ static int
 check_config(const struct vhu_fe_config *cfg)
 {
 	unsigned int qs = cfg->queue_size;
+	/* Packed rings need not be a power of two (VIRTIO 1.1 2.8). */
+	bool pow2 = cfg->packed || (qs & (qs - 1)) == 0;
 
 	if (cfg->queue_pairs < 1 || cfg->queue_pairs > VHU_FE_MAX_QUEUE_PAIRS) {
 		VHU_FE_LOG("config: %u queue pairs, want 1..%u",
 			   cfg->queue_pairs, VHU_FE_MAX_QUEUE_PAIRS);
 		return -EINVAL;
 	}
-	if (qs == 0 || qs > VHU_FE_MAX_QUEUE_SIZE || (qs & (qs - 1)) != 0) {
-		VHU_FE_LOG("config: queue size %u, want a power of two in 1..%u",
-			   qs, VHU_FE_MAX_QUEUE_SIZE);
+	if (qs == 0 || qs > VHU_FE_MAX_QUEUE_SIZE || !pow2) {
+		VHU_FE_LOG("config: queue size %u, want %s in 1..%u", qs,
+			   cfg->packed ? "a size" : "a power of two",
+			   VHU_FE_MAX_QUEUE_SIZE);
+		return -EINVAL;
+	}
+	if (!cfg->packed && vhu_fe_has(cfg->features, VIRTIO_F_RING_PACKED)) {
+		VHU_FE_LOG("config: VIRTIO_F_RING_PACKED in the wanted features "
+			   "but packed is false (set packed, which asks for it)");
 		return -EINVAL;
 	}
 	if (cfg->tx_buf_size < 64 || cfg->tx_buf_size > MAX_BUF_SIZE ||
@@ -106,8 +114,10 @@ auto_size_memory(const struct vhu_fe_config *cfg, struct vhu_fe_mem_config *m)
 	uint64_t qs = cfg->queue_size, page = m->hugetlb ? HUGE_PAGE_GUESS :
 					      (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t rings = cfg->queue_pairs *
-			 (vhu_fe_vring_mem_need(cfg->queue_size, false) +
-			  vhu_fe_vring_mem_need(cfg->queue_size, true));
+			 (vhu_fe_vring_mem_need(cfg->queue_size, false,
+						cfg->packed) +
+			  vhu_fe_vring_mem_need(cfg->queue_size, true,
+						cfg->packed));
 	uint64_t bufs = cfg->queue_pairs * qs *
 			((uint64_t)cfg->tx_buf_size + cfg->rx_buf_size + 2 * BUF_ALIGN);
 	uint64_t share = bufs / m->nregions + rings + 2 * MAX_BUF_SIZE;
@@ -127,9 +137,12 @@ create_ring(struct vhu_fe *fe, unsigned int i)
 
 	rs->is_tx = (i & 1) != 0;
 	rs->buf_size = rs->is_tx ? fe->cfg.tx_buf_size : fe->cfg.rx_buf_size;
-	rc = vhu_fe_vring_create(fe->mem, qs, rs->is_tx, &rs->vr);
+	rc = fe->cfg.packed ?
+	     vhu_fe_vring_create_packed(fe->mem, qs, rs->is_tx, &rs->vr) :
+	     vhu_fe_vring_create(fe->mem, qs, rs->is_tx, &rs->vr);
 	if (rc < 0)
 		return rc;
+	rs->base = vhu_fe_vring_fresh_base(rs->vr);
 	vhu_fe_vring_set_index(rs->vr, i);
 	vhu_fe_vring_set_interrupts(rs->vr, fe->cfg.interrupts);
 	rs->buf = calloc(qs, sizeof(*rs->buf));
@@ -173,6 +186,8 @@ vhu_fe_create(const struct vhu_fe_config *cfg, struct vhu_fe **out)
 	fe->sock = -1;
 	fe->listen_fd = -1;
 	fe->nrings = 2 * cfg->queue_pairs;
+	if (cfg->packed)
+		fe->cfg.features |= 1ull << VIRTIO_F_RING_PACKED;
 	fe->hdr_len = vhu_fe_hdr_len_for(cfg->features);
 	if (cfg->path != NULL) {
 		fe->path = strdup(cfg->path);
@@ -286,12 +301,10 @@ vhu_fe_disconnect(struct vhu_fe *fe)
 	fe->sock = -1;
 	for (unsigned int i = 0; i < fe->nrings; i++) {
 		struct vhu_fe_ring_state *rs = &fe->rings[i];
-		struct vhu_fe_vring_raw raw;
 
 		if (!rs->started)
 			continue;
-		vhu_fe_vring_get_raw(rs->vr, &raw);
-		rs->base = __atomic_load_n(&raw.used->idx, __ATOMIC_ACQUIRE);
+		rs->base = vhu_fe_vring_resume_base(rs->vr);
 		rs->started = false;
 	}
 	fe->backend_features = fe->features = 0;

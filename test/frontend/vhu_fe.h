@@ -2,7 +2,8 @@
 /*
  * vhu_fe: a vhost-user FRONT-END for tests, playing the part QEMU or DPDK's
  * virtio-user play: it owns guest memory (memfd), talks vhost-user over a
- * unix socket and drives split virtqueues from the guest (driver) side.
+ * unix socket and drives split or packed virtqueues from the guest (driver)
+ * side.
  * Every unit test of lib/vhu drives the back-end through it, and it also
  * drives DPDK's own back-end (net_vhost) end to end.
  *
@@ -10,7 +11,8 @@
  *   guest memory  vhu_fe_mem_*    memfd regions, bump allocator, GPA <-> pointer
  *   socket        vhu_fe_sock_*   connect / listen / accept with timeouts
  *   messages      vhu_fe_msg_*    one vhost-user message with SCM_RIGHTS fds
- *   virtqueue     vhu_fe_vring_*  split ring, driver side, plus raw access
+ *   virtqueue     vhu_fe_vring_*  split or packed ring, driver side, plus
+ *                                 raw access
  *   device        vhu_fe_*        negotiation, ring control, net TX / RX
  *
  * Conventions
@@ -185,7 +187,7 @@ void vhu_fe_msg_close_fds(struct vhu_fe_msg *msg);
 const char *vhu_fe_req_name(uint32_t request);
 
 /* ------------------------------------------------------------------ */
-/* Split virtqueue, driver side                                        */
+/* Virtqueue (split or packed), driver side                            */
 /* ------------------------------------------------------------------ */
 
 #define VHU_FE_MAX_QUEUE_SIZE 32768u
@@ -201,8 +203,16 @@ struct vhu_fe_seg {
 };
 
 /* Raw view of a ring for hostile tests: write anything through these
- * pointers. avail_idx is the next index the driver will publish,
- * last_used the next used entry it will read. */
+ * pointers.
+ * Split ring: desc / avail / used; avail_idx is the next index the driver
+ * will publish, last_used the next used entry it will read.
+ * Packed ring (packed true; desc / avail / used are NULL): pdesc is the
+ * descriptor ring, driver_event the driver event suppression area (what
+ * SET_VRING_ADDR carries as avail_user_addr), device_event the device's
+ * (used_user_addr); desc_gpa / avail_gpa / used_gpa are their GPAs.
+ * avail_idx / avail_wrap are the slot the next chain goes to and its wrap
+ * counter, last_used / used_wrap the slot where the driver expects the
+ * next used descriptor and its wrap counter. */
 struct vhu_fe_vring_raw {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
@@ -211,9 +221,15 @@ struct vhu_fe_vring_raw {
 	uint16_t num;
 	uint16_t avail_idx;
 	uint16_t last_used;
+	bool packed;
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *driver_event;
+	struct vring_packed_desc_event *device_event;
+	bool avail_wrap;
+	bool used_wrap;
 };
 
-/* Allocate a ring of `num` entries (power of two, 1..32768) in guest
+/* Allocate a split ring of `num` entries (power of two, 1..32768) in guest
  * memory: descriptor table, avail ring (with used_event) and used ring
  * (with avail_event), plus, when with_indirect, one indirect table of
  * VHU_FE_MAX_SEGS descriptors per entry. Returns 0 and *out, or negative
@@ -221,18 +237,37 @@ struct vhu_fe_vring_raw {
 int vhu_fe_vring_create(struct vhu_fe_mem *mem, unsigned int num,
 			bool with_indirect, struct vhu_fe_vring **out);
 
+/* The same for a packed ring (VIRTIO_F_RING_PACKED) of `num` entries, any
+ * size in 1..32768: descriptor ring (num * 16 bytes), driver and device
+ * event suppression areas (4 bytes each), and with_indirect one indirect
+ * table of VHU_FE_MAX_SEGS descriptors per buffer id. Both wrap counters
+ * start at 1. Every vhu_fe_vring_* function works on either format; the
+ * differences are noted where they matter. */
+int vhu_fe_vring_create_packed(struct vhu_fe_mem *mem, unsigned int num,
+			       bool with_indirect, struct vhu_fe_vring **out);
+
+/* True for a ring made by vhu_fe_vring_create_packed(). */
+bool vhu_fe_vring_is_packed(const struct vhu_fe_vring *vr);
+
 /* Free the host-side state (guest memory stays allocated). NULL ignored. */
 void vhu_fe_vring_destroy(struct vhu_fe_vring *vr);
 
 /* Forget everything in flight, zero the ring memory, indices back to 0
- * (a guest driver re-initialising the queue). */
+ * (packed: wrap counters back to 1) (a guest driver re-initialising the
+ * queue). */
 void vhu_fe_vring_reset(struct vhu_fe_vring *vr);
 
 /* Put one chain of nsegs (1..VHU_FE_MAX_SEGS) buffers on the avail ring,
  * not yet visible: call vhu_fe_vring_publish(). With `indirect`, one ring
  * descriptor points at the entry's indirect table holding the chain
  * (needs with_indirect). Returns the head descriptor index (>= 0), or
- * -ENOSPC (not enough free descriptors), -EINVAL. */
+ * -ENOSPC (not enough free descriptors), -EINVAL.
+ * Packed: the chain takes the next consecutive slots (wrapping), every
+ * descriptor carries a free buffer id (0..num-1), which is what this
+ * returns and what get_used gives back; all but the head get their flags
+ * now, the head's flags are stored by publish. An indirect chain takes
+ * one slot; its table has no NEXT flags (packed tables are read in
+ * order). */
 int vhu_fe_vring_add(struct vhu_fe_vring *vr, const struct vhu_fe_seg *segs,
 		     unsigned int nsegs, bool indirect);
 
@@ -240,11 +275,16 @@ int vhu_fe_vring_add(struct vhu_fe_vring *vr, const struct vhu_fe_seg *segs,
  * when the device asked to be notified (VRING_USED_F_NO_NOTIFY clear,
  * read after a full fence) and something was published.
  * EVENT_IDX is not implemented on this side: used_event stays 0 and kicks
- * follow NO_NOTIFY only (harmless extra kicks if it is negotiated). */
+ * follow NO_NOTIFY only (harmless extra kicks if it is negotiated).
+ * Packed: store the pending heads' flags, in ring order, each with
+ * release; kick unless the device event flags (read after a full fence)
+ * say DISABLE (DESC counts as enable). */
 bool vhu_fe_vring_publish(struct vhu_fe_vring *vr);
 
 /* Used entries waiting (acquire-load of used->idx), or -EPROTO when the
- * device claims more than are in flight. */
+ * device claims more than are in flight. Packed: the used descriptors
+ * from the next used slot on (each buffer of an in-order batch counts),
+ * or -EPROTO when one of them is bad or there are more than in flight. */
 int vhu_fe_vring_used_pending(struct vhu_fe_vring *vr);
 
 /* Read the used entry `off` places after the next one without consuming
@@ -254,17 +294,31 @@ int vhu_fe_vring_peek_used(struct vhu_fe_vring *vr, unsigned int off,
 			   uint16_t *id, uint32_t *len);
 
 /* Consume the next used entry and free its descriptors. Returns 1 with
- * id and len set, 0 when none, -EPROTO (see peek). */
+ * id and len set, 0 when none, -EPROTO (see peek).
+ * Packed: a used descriptor is there when its AVAIL and USED bits both
+ * equal the driver's used wrap counter; consuming it moves the used slot
+ * on by the number of slots its buffer took (1 for indirect) and frees
+ * the id. With in-order (vhu_fe_vring_set_in_order) one used descriptor
+ * may return a batch: every buffer made available up to the one whose id
+ * it carries. They come back one by one, in order; the last one with the
+ * device's len, the others with len 0. */
 int vhu_fe_vring_get_used(struct vhu_fe_vring *vr, uint16_t *id,
 			  uint32_t *len);
 
+/* Packed rings: accept in-order batches (VIRTIO_F_IN_ORDER negotiated).
+ * The device sets it on its TX rings only: RX buffers each need their own
+ * len. Split rings ignore it (one used entry per buffer). */
+void vhu_fe_vring_set_in_order(struct vhu_fe_vring *vr, bool on);
+
 unsigned int vhu_fe_vring_num(const struct vhu_fe_vring *vr);
+/* Free descriptors (packed: free ring slots). */
 unsigned int vhu_fe_vring_num_free(const struct vhu_fe_vring *vr);
 /* Chains added and not yet returned by get_used (raw pushes included). */
 unsigned int vhu_fe_vring_inflight(const struct vhu_fe_vring *vr);
 
 /* Ask for (true) or suppress (false) used-buffer notifications
- * (VRING_AVAIL_F_NO_INTERRUPT). */
+ * (VRING_AVAIL_F_NO_INTERRUPT; packed: driver event flags ENABLE or
+ * DISABLE). */
 void vhu_fe_vring_set_interrupts(struct vhu_fe_vring *vr, bool on);
 
 /* Addresses and indices, for raw access. */
@@ -274,8 +328,41 @@ void vhu_fe_vring_get_raw(const struct vhu_fe_vring *vr,
 /* Hostile tests: append `head` to the avail ring as it is (whatever the
  * descriptor table says) and publish it. The entry counts as in flight
  * until a used entry with that id comes back (then get_used returns it
- * and frees nothing). Returns 0, -EINVAL (head >= num) or -EOVERFLOW. */
+ * and frees nothing). Returns 0, -EINVAL (head >= num, or a packed ring)
+ * or -EOVERFLOW. */
 int vhu_fe_vring_push_raw(struct vhu_fe_vring *vr, uint16_t head);
+
+/* Hostile tests, packed rings: write the n descriptors as given (addr,
+ * len, id, flags) at the next n slots, except that their AVAIL/USED bits
+ * are set for the current wrap counter, and publish them (first flags
+ * last, after any chain added before). The descriptors form buffers as
+ * the device will see them: each ends at one without NEXT, or at the
+ * last, and is named by the id of its last descriptor. Each counts as in
+ * flight (holding its slots) until a used descriptor with its id comes
+ * back; get_used then returns it and frees no id. Returns 0, -ENOSPC
+ * (fewer than n free slots), -EINVAL (split ring, n == 0, an id >= num). */
+int vhu_fe_vring_push_raw_packed(struct vhu_fe_vring *vr,
+				 const struct vring_packed_desc *descs,
+				 unsigned int n);
+
+/* The 32-bit SET_VRING_BASE / GET_VRING_BASE value of a packed ring
+ * (vhost-user "Vring descriptor indices for packed virtqueues"): bits
+ * 0-14 next avail index, 15 avail wrap counter, 16-30 used index, 31 used
+ * wrap counter. A fresh ring's is VHU_FE_PACKED_BASE_FRESH. */
+struct vhu_fe_packed_base {
+	uint16_t avail_idx;
+	bool avail_wrap;
+	uint16_t used_idx;
+	bool used_wrap;
+};
+
+#define VHU_FE_PACKED_BASE_FRESH 0x80008000u
+
+/* Pack b into the wire value (indices masked to 15 bits). */
+uint32_t vhu_fe_packed_base_encode(const struct vhu_fe_packed_base *b);
+
+/* Unpack a wire value. */
+void vhu_fe_packed_base_decode(uint32_t v, struct vhu_fe_packed_base *b);
 
 /* ------------------------------------------------------------------ */
 /* The front-end device                                                */
@@ -302,9 +389,13 @@ struct vhu_fe_config {
 	bool listen;               /* we listen, the back-end connects (its client mode) */
 	int timeout_ms;            /* every socket wait; default 5000 */
 	unsigned int queue_pairs;  /* 1..VHU_FE_MAX_QUEUE_PAIRS; default 1 */
-	unsigned int queue_size;   /* power of two, 1..32768; default 256 */
+	/* Power of two (any size with packed), 1..32768; default 256. */
+	unsigned int queue_size;
 	/* Wanted virtio features; SET_FEATURES sends wanted & offered.
-	 * Default VERSION_1 | MRG_RXBUF | PROTOCOL_FEATURES. */
+	 * Default VERSION_1 | MRG_RXBUF | PROTOCOL_FEATURES. Leave
+	 * RING_PACKED out: `packed` adds it (vhu_fe_create() refuses it
+	 * without). With IN_ORDER negotiated the TX rings accept in-order
+	 * batches. */
 	uint64_t features;
 	/* Wanted protocol features; default MQ | REPLY_ACK | RARP | MTU |
 	 * RESET_DEVICE | CONFIGURE_MEM_SLOTS | STATUS. */
@@ -335,6 +426,10 @@ struct vhu_fe_config {
 	 * then FEATURES_OK, then DRIVER_OK (DPDK's back-end waits for it).
 	 * Default true. */
 	bool set_status;
+	/* Packed virtqueues: ask for VIRTIO_F_RING_PACKED (vhu_fe_setup()
+	 * fails with -EOPNOTSUPP when the back-end does not offer it) and
+	 * drive every ring in the packed format. Default false (split). */
+	bool packed;
 };
 
 /* What the device counted. */
@@ -376,7 +471,9 @@ int vhu_fe_attach(struct vhu_fe *fe, int sock);
 /* Close the connection (a front-end that quits or crashes). Negotiated
  * state is forgotten; ring memory and what is in flight are kept, and a
  * ring that was running will restart at SET_VRING_BASE = used->idx (what
- * QEMU does when a back-end went away without GET_VRING_BASE). */
+ * QEMU does when a back-end went away without GET_VRING_BASE). Packed:
+ * avail and used index both at the slot after the last used descriptor
+ * the device wrote, with its wrap counter. */
 void vhu_fe_disconnect(struct vhu_fe *fe);
 
 /* The connected socket, or -1. */
@@ -393,11 +490,13 @@ int vhu_fe_peer_closed(struct vhu_fe *fe);
  * SET_MEM_TABLE (or ADD_MEM_REG each), RX prefill, then per ring
  * (vhu_fe_start_ring), [SET_STATUS +DRIVER_OK]. Returns 0 or the first
  * error (-EOPNOTSUPP when the back-end lacks something required, e.g.
- * MQ for queue_pairs > 1 or fewer queues than wanted). */
+ * MQ for queue_pairs > 1 or fewer queues than wanted, or RING_PACKED
+ * with cfg.packed: then nothing follows GET_FEATURES). */
 int vhu_fe_setup(struct vhu_fe *fe);
 
 /* Start one ring: SET_VRING_NUM, SET_VRING_BASE (the ring's base: 0, or
- * what the last GET_VRING_BASE returned), SET_VRING_ADDR, SET_VRING_CALL,
+ * VHU_FE_PACKED_BASE_FRESH, or what the last GET_VRING_BASE returned),
+ * SET_VRING_ADDR, SET_VRING_CALL,
  * SET_VRING_KICK (+ injected kick), and SET_VRING_ENABLE 1 when protocol
  * features are negotiated. */
 int vhu_fe_start_ring(struct vhu_fe *fe, unsigned int ring);
@@ -406,8 +505,9 @@ int vhu_fe_start_ring(struct vhu_fe *fe, unsigned int ring);
 int vhu_fe_stop(struct vhu_fe *fe);
 
 /* Re-initialise ring `ring` as a reloading guest driver does: forget what
- * is in flight, zero its memory, next start sends SET_VRING_BASE 0. Only
- * while the ring is stopped (-EBUSY otherwise). */
+ * is in flight, zero its memory, next start sends SET_VRING_BASE 0
+ * (packed: VHU_FE_PACKED_BASE_FRESH). Only while the ring is stopped
+ * (-EBUSY otherwise). */
 int vhu_fe_ring_reset(struct vhu_fe *fe, unsigned int ring);
 
 /* Individual requests. Each sets NEED_REPLY and waits for the ack when
@@ -435,7 +535,9 @@ int vhu_fe_add_mem_reg(struct vhu_fe *fe, const struct vhu_fe_region *r);
 int vhu_fe_rem_mem_reg(struct vhu_fe *fe, const struct vhu_fe_region *r);
 int vhu_fe_set_vring_num(struct vhu_fe *fe, unsigned int ring, uint32_t num);
 int vhu_fe_set_vring_base(struct vhu_fe *fe, unsigned int ring, uint32_t base);
-/* SET_VRING_ADDR with the ring's own desc/used/avail (front-end addresses). */
+/* SET_VRING_ADDR with the ring's own desc/used/avail (front-end addresses).
+ * Packed: desc = descriptor ring, avail = driver event area, used =
+ * device event area. */
 int vhu_fe_set_vring_addr(struct vhu_fe *fe, unsigned int ring);
 /* SET_VRING_CALL / KICK with the ring's eventfd. KICK marks the ring
  * started and injects one kick when cfg.inject_kick. */
@@ -443,7 +545,15 @@ int vhu_fe_set_vring_call(struct vhu_fe *fe, unsigned int ring);
 int vhu_fe_set_vring_kick(struct vhu_fe *fe, unsigned int ring);
 int vhu_fe_set_vring_enable(struct vhu_fe *fe, unsigned int ring, bool on);
 /* Stops the ring; *base = the back-end's next avail index; it is also
- * remembered as the base the next vhu_fe_start_ring() sends. */
+ * remembered as the base the next vhu_fe_start_ring() sends.
+ * Packed: *base is the 32-bit value of vhu_fe_packed_base_decode(), and
+ * it must fit the driver's ring: from the driver's next used slot on, the
+ * back-end's used index, then its avail index, then the end of what was
+ * published. Otherwise -EPROTO (the ring is stopped and the base kept
+ * all the same). DPDK 22.11's vhost sends bits 0-15 only: when the value
+ * does not fit as it is, has no bit above 15 set and fits with used =
+ * avail (what DPDK assumes on SET_VRING_BASE), it is accepted (logged)
+ * and remembered in that form. */
 int vhu_fe_get_vring_base(struct vhu_fe *fe, unsigned int ring,
 			  uint32_t *base);
 int vhu_fe_set_status(struct vhu_fe *fe, uint8_t status);

@@ -25,11 +25,13 @@ struct vhu_fe_ring_state {
 	struct vhu_fe_vring *vr;
 	int kick_fd;
 	int call_fd;
-	uint32_t base;        /* SET_VRING_BASE value for the next start */
+	uint32_t base;        /* SET_VRING_BASE value for the next start
+			       * (packed: vhu_fe_packed_base_encode()) */
 	bool started;         /* SET_VRING_KICK sent, no GET_VRING_BASE since */
 	bool is_tx;           /* odd ring: guest TX */
 	uint32_t buf_size;
-	uint8_t **buf;        /* one guest buffer per descriptor index */
+	uint8_t **buf;        /* one guest buffer per descriptor index
+			       * (packed: per buffer id) */
 };
 
 struct vhu_fe {
@@ -81,11 +83,26 @@ unsigned int vhu_fe_hdr_len_for(uint64_t features);
 /* Name a ring by its device index in log messages. */
 void vhu_fe_vring_set_index(struct vhu_fe_vring *vr, unsigned int index);
 
-/* Head index the next vhu_fe_vring_add() will use, or -ENOSPC. */
+/* Head index (packed: buffer id) the next vhu_fe_vring_add() will
+ * return, or -ENOSPC. */
 int vhu_fe_vring_next_head(const struct vhu_fe_vring *vr);
 
-/* Guest memory needed by one ring of `num` entries (rings, indirect
- * tables and buffers), for auto-sized regions. */
-uint64_t vhu_fe_vring_mem_need(unsigned int num, bool with_indirect);
+/* Guest memory needed by one ring of `num` entries (rings and indirect
+ * tables), for auto-sized regions. */
+uint64_t vhu_fe_vring_mem_need(unsigned int num, bool with_indirect,
+			       bool packed);
+
+/* SET_VRING_BASE of a ring never started: 0, or for a packed ring
+ * VHU_FE_PACKED_BASE_FRESH (both wrap counters 1). */
+uint32_t vhu_fe_vring_fresh_base(const struct vhu_fe_vring *vr);
+
+/* Whether a GET_VRING_BASE answer fits the driver's side of the ring:
+ * 0, or -EPROTO (logged). Split rings accept any value. A packed answer
+ * in DPDK's 16-bit form (no used half) is rewritten with used = avail. */
+int vhu_fe_vring_check_base(const struct vhu_fe_vring *vr, uint32_t *base);
+
+/* The base to restart a ring whose back-end went away without
+ * GET_VRING_BASE: where the device will write its next used entry. */
+uint32_t vhu_fe_vring_resume_base(const struct vhu_fe_vring *vr);
 
 #endif /* VHU_FE_PRIV_H */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/virtio_config.h>
+
 #include "vhu_fe_priv.h"
 
 static int
@@ -158,11 +160,15 @@ vhu_fe_set_features(struct vhu_fe *fe, uint64_t features)
 {
 	int rc = set_u64(fe, VHU_REQ_SET_FEATURES, features);
 
-	if (rc == 0) {
-		fe->features = features;
-		fe->hdr_len = vhu_fe_hdr_len_for(features);
-	}
-	return rc;
+	if (rc < 0)
+		return rc;
+	fe->features = features;
+	fe->hdr_len = vhu_fe_hdr_len_for(features);
+	/* RX buffers each need their own used len: batches on TX only. */
+	for (unsigned int i = 0; i < fe->nrings; i++)
+		vhu_fe_vring_set_in_order(fe->rings[i].vr, fe->rings[i].is_tx &&
+					  vhu_fe_has(features, VIRTIO_F_IN_ORDER));
+	return 0;
 }
 
 int
@@ -292,9 +298,17 @@ vhu_fe_set_vring_addr(struct vhu_fe *fe, unsigned int ring)
 	vhu_fe_vring_get_raw(fe->rings[ring].vr, &raw);
 	memset(&a, 0, sizeof(a));
 	a.index = ring;
-	a.desc_user_addr = (uint64_t)(uintptr_t)raw.desc;
-	a.used_user_addr = (uint64_t)(uintptr_t)raw.used;
-	a.avail_user_addr = (uint64_t)(uintptr_t)raw.avail;
+	if (raw.packed) {
+		/* The vhost-user names stay: avail carries the driver event
+		 * area, used the device's (QEMU and DPDK do the same). */
+		a.desc_user_addr = (uint64_t)(uintptr_t)raw.pdesc;
+		a.used_user_addr = (uint64_t)(uintptr_t)raw.device_event;
+		a.avail_user_addr = (uint64_t)(uintptr_t)raw.driver_event;
+	} else {
+		a.desc_user_addr = (uint64_t)(uintptr_t)raw.desc;
+		a.used_user_addr = (uint64_t)(uintptr_t)raw.used;
+		a.avail_user_addr = (uint64_t)(uintptr_t)raw.avail;
+	}
 	a.log_guest_addr = raw.used_gpa;
 	return simple(fe, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a));
 }
@@ -345,6 +359,7 @@ vhu_fe_get_vring_base(struct vhu_fe *fe, unsigned int ring, uint32_t *base)
 		.request = VHU_REQ_GET_VRING_BASE, .payload = &st,
 		.size = sizeof(st), .reply = &reply, .reply_size = sizeof(reply),
 	};
+	uint32_t next;
 	int rc;
 
 	if (!vhu_fe_ring_ok(fe, ring, "GET_VRING_BASE"))
@@ -358,9 +373,10 @@ vhu_fe_get_vring_base(struct vhu_fe *fe, unsigned int ring, uint32_t *base)
 		return -EPROTO;
 	}
 	fe->rings[ring].started = false;
-	fe->rings[ring].base = reply.num;
-	*base = reply.num;
-	return 0;
+	*base = next = reply.num;
+	rc = vhu_fe_vring_check_base(fe->rings[ring].vr, &next);
+	fe->rings[ring].base = next;
+	return rc;
 }
 
 int

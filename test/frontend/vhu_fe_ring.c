@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Split virtqueue, driver (guest) side: descriptor free list, chains and
- * indirect tables, avail publication, used consumption.
+ * Virtqueue, driver (guest) side: the ring object and what both formats
+ * share, and the split ring itself: descriptor free list, chains and
+ * indirect tables, avail publication, used consumption. Packed rings live
+ * in vhu_fe_packed.c; every public function here hands them over.
  *
  * Bookkeeping (free list links, chain lengths, what is in flight) lives in
  * host memory, so a test that corrupts the ring memory on purpose cannot
@@ -12,29 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vhu_fe_priv.h"
-
-#define RING_ALIGN 64u
-
-struct vhu_fe_vring {
-	unsigned int num;
-	unsigned int index;        /* ring number on the device, for logs */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
-	struct vring_desc *indirect;   /* num tables of VHU_FE_MAX_SEGS, or NULL */
-	uint64_t desc_gpa, avail_gpa, used_gpa, indirect_gpa;
-	uint16_t avail_idx;        /* next avail index to publish */
-	uint16_t published;        /* value last stored to avail->idx */
-	uint16_t last_used;        /* next used entry to read */
-	uint16_t free_head;
-	unsigned int num_free;
-	unsigned int inflight;
-	bool interrupts;
-	uint16_t *next;            /* free-list and chain links */
-	uint16_t *chain;           /* descriptors of the chain headed here, 0 = none */
-	uint16_t *raw;             /* raw pushes of this id in flight */
-};
+#include "vhu_fe_ring_priv.h"
 
 static size_t
 avail_bytes(unsigned int num)
@@ -56,8 +36,11 @@ indirect_bytes(unsigned int num)
 }
 
 uint64_t
-vhu_fe_vring_mem_need(unsigned int num, bool with_indirect)
+vhu_fe_vring_mem_need(unsigned int num, bool with_indirect, bool packed)
 {
+	if (packed)
+		return vhu_fe_packed_mem_need(num, with_indirect);
+
 	uint64_t need = sizeof(struct vring_desc) * (uint64_t)num +
 			avail_bytes(num) + used_bytes(num) + 3 * RING_ALIGN;
 
@@ -66,10 +49,12 @@ vhu_fe_vring_mem_need(unsigned int num, bool with_indirect)
 	return need;
 }
 
+/* Both formats: every descriptor (split) or buffer id (packed) free,
+ * nothing in flight. */
 static void
 ring_init_state(struct vhu_fe_vring *vr)
 {
-	vr->avail_idx = vr->published = vr->last_used = 0;
+	vr->avail_idx = 0;
 	vr->free_head = 0;
 	vr->num_free = vr->num;
 	vr->inflight = 0;
@@ -78,13 +63,18 @@ ring_init_state(struct vhu_fe_vring *vr)
 		vr->chain[i] = 0;
 		vr->raw[i] = 0;
 	}
+	if (vr->packed) {
+		vhu_fe_packed_init_state(vr);
+		return;
+	}
+	vr->published = vr->last_used = 0;
 	__atomic_store_n(&vr->avail->flags,
 			 vr->interrupts ? 0 : VRING_AVAIL_F_NO_INTERRUPT,
 			 __ATOMIC_RELAXED);
 }
 
-static void *
-ring_alloc(struct vhu_fe_mem *mem, size_t size, uint64_t *gpa)
+void *
+vhu_fe_ring_alloc(struct vhu_fe_mem *mem, size_t size, uint64_t *gpa)
 {
 	void *p = vhu_fe_mem_alloc(mem, size, RING_ALIGN);
 
@@ -93,46 +83,82 @@ ring_alloc(struct vhu_fe_mem *mem, size_t size, uint64_t *gpa)
 	return p;
 }
 
+/* Guest memory of a split ring. 0 or -ENOMEM. */
+static int
+split_alloc(struct vhu_fe_vring *vr, struct vhu_fe_mem *mem, bool with_indirect)
+{
+	unsigned int num = vr->num;
+
+	vr->desc = vhu_fe_ring_alloc(mem, sizeof(struct vring_desc) * num,
+				     &vr->desc_gpa);
+	vr->avail = vhu_fe_ring_alloc(mem, avail_bytes(num), &vr->avail_gpa);
+	vr->used = vhu_fe_ring_alloc(mem, used_bytes(num), &vr->used_gpa);
+	if (vr->desc == NULL || vr->avail == NULL || vr->used == NULL)
+		return -ENOMEM;
+	if (with_indirect) {
+		vr->indirect = vhu_fe_ring_alloc(mem, indirect_bytes(num),
+						 &vr->indirect_gpa);
+		if (vr->indirect == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+ring_create(struct vhu_fe_mem *mem, unsigned int num, bool with_indirect,
+	    bool packed, struct vhu_fe_vring **out)
+{
+	struct vhu_fe_vring *vr;
+
+	*out = NULL;
+	vr = calloc(1, sizeof(*vr));
+	if (vr == NULL)
+		goto nomem;
+	vr->num = num;
+	vr->packed = packed;
+	vr->next = calloc(num, sizeof(uint16_t));
+	vr->chain = calloc(num, sizeof(uint16_t));
+	vr->raw = calloc(num, sizeof(uint16_t));
+	if (vr->next == NULL || vr->chain == NULL || vr->raw == NULL)
+		goto nomem;
+	if ((packed ? vhu_fe_packed_alloc(vr, mem, with_indirect) :
+		      split_alloc(vr, mem, with_indirect)) < 0)
+		goto nomem;
+	ring_init_state(vr);
+	*out = vr;
+	return 0;
+nomem:
+	VHU_FE_LOG("cannot allocate a %s ring of %u entries (host or guest "
+		   "memory exhausted)", packed ? "packed" : "split", num);
+	vhu_fe_vring_destroy(vr);
+	return -ENOMEM;
+}
+
 int
 vhu_fe_vring_create(struct vhu_fe_mem *mem, unsigned int num,
 		    bool with_indirect, struct vhu_fe_vring **out)
 {
-	struct vhu_fe_vring *vr;
-
 	*out = NULL;
 	if (num == 0 || num > VHU_FE_MAX_QUEUE_SIZE || (num & (num - 1)) != 0) {
 		VHU_FE_LOG("ring size %u: must be a power of two in 1..%u",
 			   num, VHU_FE_MAX_QUEUE_SIZE);
 		return -EINVAL;
 	}
-	vr = calloc(1, sizeof(*vr));
-	if (vr == NULL)
-		goto nomem;
-	vr->num = num;
-	vr->next = calloc(num, sizeof(uint16_t));
-	vr->chain = calloc(num, sizeof(uint16_t));
-	vr->raw = calloc(num, sizeof(uint16_t));
-	if (vr->next == NULL || vr->chain == NULL || vr->raw == NULL)
-		goto nomem;
-	vr->desc = ring_alloc(mem, sizeof(struct vring_desc) * num, &vr->desc_gpa);
-	vr->avail = ring_alloc(mem, avail_bytes(num), &vr->avail_gpa);
-	vr->used = ring_alloc(mem, used_bytes(num), &vr->used_gpa);
-	if (vr->desc == NULL || vr->avail == NULL || vr->used == NULL)
-		goto nomem;
-	if (with_indirect) {
-		vr->indirect = ring_alloc(mem, indirect_bytes(num),
-					  &vr->indirect_gpa);
-		if (vr->indirect == NULL)
-			goto nomem;
+	return ring_create(mem, num, with_indirect, false, out);
+}
+
+int
+vhu_fe_vring_create_packed(struct vhu_fe_mem *mem, unsigned int num,
+			   bool with_indirect, struct vhu_fe_vring **out)
+{
+	*out = NULL;
+	/* Packed rings need not be a power of two (VIRTIO 1.1 2.8). */
+	if (num == 0 || num > VHU_FE_MAX_QUEUE_SIZE) {
+		VHU_FE_LOG("packed ring size %u: must lie in 1..%u", num,
+			   VHU_FE_MAX_QUEUE_SIZE);
+		return -EINVAL;
 	}
-	ring_init_state(vr);
-	*out = vr;
-	return 0;
-nomem:
-	VHU_FE_LOG("cannot allocate a ring of %u entries (host or guest "
-		   "memory exhausted)", num);
-	vhu_fe_vring_destroy(vr);
-	return -ENOMEM;
+	return ring_create(mem, num, with_indirect, true, out);
 }
 
 void
@@ -143,7 +169,20 @@ vhu_fe_vring_destroy(struct vhu_fe_vring *vr)
 	free(vr->next);
 	free(vr->chain);
 	free(vr->raw);
+	vhu_fe_packed_free(vr);
 	free(vr);
+}
+
+bool
+vhu_fe_vring_is_packed(const struct vhu_fe_vring *vr)
+{
+	return vr->packed;
+}
+
+void
+vhu_fe_vring_set_in_order(struct vhu_fe_vring *vr, bool on)
+{
+	vr->in_order = on;
 }
 
 void
@@ -155,6 +194,11 @@ vhu_fe_vring_set_index(struct vhu_fe_vring *vr, unsigned int index)
 void
 vhu_fe_vring_reset(struct vhu_fe_vring *vr)
 {
+	if (vr->packed) {
+		vhu_fe_packed_zero(vr);
+		ring_init_state(vr);
+		return;
+	}
 	memset(vr->desc, 0, sizeof(struct vring_desc) * vr->num);
 	memset(vr->avail, 0, avail_bytes(vr->num));
 	memset(vr->used, 0, used_bytes(vr->num));
@@ -186,10 +230,12 @@ vhu_fe_vring_add(struct vhu_fe_vring *vr, const struct vhu_fe_seg *segs,
 			   vr->index, nsegs, VHU_FE_MAX_SEGS);
 		return -EINVAL;
 	}
-	if (indirect && vr->indirect == NULL) {
+	if (indirect && vr->indirect == NULL && vr->pindirect == NULL) {
 		VHU_FE_LOG("ring %u: created without indirect tables", vr->index);
 		return -EINVAL;
 	}
+	if (vr->packed)
+		return vhu_fe_packed_add(vr, segs, nsegs, indirect);
 	if (vr->num_free < need)
 		return -ENOSPC;
 	if (indirect) {
@@ -224,6 +270,8 @@ vhu_fe_vring_add(struct vhu_fe_vring *vr, const struct vhu_fe_seg *segs,
 bool
 vhu_fe_vring_publish(struct vhu_fe_vring *vr)
 {
+	if (vr->packed)
+		return vhu_fe_packed_publish(vr);
 	if (vr->published == vr->avail_idx)
 		return false;
 	__atomic_store_n(&vr->avail->idx, vr->avail_idx, __ATOMIC_RELEASE);
@@ -238,6 +286,9 @@ vhu_fe_vring_publish(struct vhu_fe_vring *vr)
 int
 vhu_fe_vring_used_pending(struct vhu_fe_vring *vr)
 {
+	if (vr->packed)
+		return vhu_fe_packed_used_pending(vr);
+
 	uint16_t used_idx = __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
 	unsigned int pending = (uint16_t)(used_idx - vr->last_used);
 
@@ -254,6 +305,9 @@ int
 vhu_fe_vring_peek_used(struct vhu_fe_vring *vr, unsigned int off,
 		       uint16_t *id, uint32_t *len)
 {
+	if (vr->packed)
+		return vhu_fe_packed_peek_used(vr, off, id, len);
+
 	int pending = vhu_fe_vring_used_pending(vr);
 
 	if (pending < 0)
@@ -279,6 +333,9 @@ vhu_fe_vring_peek_used(struct vhu_fe_vring *vr, unsigned int off,
 int
 vhu_fe_vring_get_used(struct vhu_fe_vring *vr, uint16_t *id, uint32_t *len)
 {
+	if (vr->packed)
+		return vhu_fe_packed_get_used(vr, id, len);
+
 	int rc = vhu_fe_vring_peek_used(vr, 0, id, len);
 
 	if (rc == -ENOENT)
@@ -330,6 +387,10 @@ void
 vhu_fe_vring_set_interrupts(struct vhu_fe_vring *vr, bool on)
 {
 	vr->interrupts = on;
+	if (vr->packed) {
+		vhu_fe_packed_set_interrupts(vr, on);
+		return;
+	}
 	__atomic_store_n(&vr->avail->flags, on ? 0 : VRING_AVAIL_F_NO_INTERRUPT,
 			 __ATOMIC_RELAXED);
 }
@@ -337,6 +398,11 @@ vhu_fe_vring_set_interrupts(struct vhu_fe_vring *vr, bool on)
 void
 vhu_fe_vring_get_raw(const struct vhu_fe_vring *vr, struct vhu_fe_vring_raw *raw)
 {
+	memset(raw, 0, sizeof(*raw));
+	if (vr->packed) {
+		vhu_fe_packed_get_raw(vr, raw);
+		return;
+	}
 	raw->desc = vr->desc;
 	raw->avail = vr->avail;
 	raw->used = vr->used;
@@ -351,6 +417,11 @@ vhu_fe_vring_get_raw(const struct vhu_fe_vring *vr, struct vhu_fe_vring_raw *raw
 int
 vhu_fe_vring_push_raw(struct vhu_fe_vring *vr, uint16_t head)
 {
+	if (vr->packed) {
+		VHU_FE_LOG("ring %u is packed: raw pushes go through "
+			   "vhu_fe_vring_push_raw_packed()", vr->index);
+		return -EINVAL;
+	}
 	if (head >= vr->num) {
 		VHU_FE_LOG("ring %u: raw push of head %u beyond ring size %u",
 			   vr->index, head, vr->num);
@@ -367,4 +438,26 @@ vhu_fe_vring_push_raw(struct vhu_fe_vring *vr, uint16_t head)
 	vr->inflight++;
 	vhu_fe_vring_publish(vr);
 	return 0;
+}
+
+uint32_t
+vhu_fe_vring_fresh_base(const struct vhu_fe_vring *vr)
+{
+	return vr->packed ? VHU_FE_PACKED_BASE_FRESH : 0;
+}
+
+int
+vhu_fe_vring_check_base(const struct vhu_fe_vring *vr, uint32_t *base)
+{
+	/* A split ring's base is the back-end's own next avail index, which
+	 * may trail ours by what it had not fetched: nothing to compare. */
+	return vr->packed ? vhu_fe_packed_check_base(vr, base) : 0;
+}
+
+uint32_t
+vhu_fe_vring_resume_base(const struct vhu_fe_vring *vr)
+{
+	if (vr->packed)
+		return vhu_fe_packed_resume_base(vr);
+	return __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
 }

@@ -47,6 +47,18 @@ negotiate_protocol(struct vhu_fe *fe)
 	return 0;
 }
 
+/* The rings were made packed at creation: no way back to split. */
+static int
+check_packed(const struct vhu_fe *fe, uint64_t offered)
+{
+	if (!fe->cfg.packed || vhu_fe_has(offered, VIRTIO_F_RING_PACKED))
+		return 0;
+	VHU_FE_LOG("setup: packed rings wanted but VIRTIO_F_RING_PACKED is "
+		   "not offered by the back-end (features 0x%" PRIx64 ")",
+		   offered);
+	return -EOPNOTSUPP;
+}
+
 static int
 share_memory(struct vhu_fe *fe)
 {
@@ -95,6 +107,7 @@ vhu_fe_setup(struct vhu_fe *fe)
 	}
 	STEP(vhu_fe_set_owner(fe));
 	STEP(vhu_fe_get_features(fe, &offered));
+	STEP(check_packed(fe, offered));
 	STEP(negotiate_protocol(fe));
 	with_status = fe->cfg.set_status &&
 		      vhu_fe_has(fe->protocol_features, VHU_PROTO_F_STATUS);
@@ -142,6 +155,6 @@ vhu_fe_ring_reset(struct vhu_fe *fe, unsigned int ring)
 		return -EBUSY;
 	}
 	vhu_fe_vring_reset(fe->rings[ring].vr);
-	fe->rings[ring].base = 0;
+	fe->rings[ring].base = vhu_fe_vring_fresh_base(fe->rings[ring].vr);
 	return 0;
 }

@@ -70,7 +70,8 @@ usage(FILE *f)
 "usage: vhu-fe --path SOCK [options]\n"
 "  --listen              listen on SOCK (back-end in client mode)\n"
 "  --queues N            queue pairs (default 1)\n"
-"  --queue-size N        ring size, power of two (default 256)\n"
+"  --queue-size N        ring size, power of two unless --packed (default 256)\n"
+"  --packed              packed virtqueues (VIRTIO_F_RING_PACKED)\n"
 "  --mrg-rxbuf 0|1       negotiate VIRTIO_NET_F_MRG_RXBUF (default 1)\n"
 "  --features HEX        wanted virtio features (replaces the default)\n"
 "  --protocol-features HEX  wanted protocol features\n"
@@ -165,6 +166,7 @@ enum {
 	O_TX, O_SIZE, O_TXL, O_TXSEGS, O_RX, O_RXCLOSE, O_RXL, O_RXBUF,
 	O_PATTERN, O_REGIONS, O_RSIZE, O_SHARED, O_HUGE, O_ADDREG, O_NOKICK,
 	O_NOSTOP, O_TIMEOUT, O_VERBOSE, O_HELP, O_RECONNECTS, O_CHURN,
+	O_PACKED,
 };
 
 static const struct option long_opts[] = {
@@ -196,6 +198,7 @@ static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, O_HELP },
 	{ "reconnects", required_argument, NULL, O_RECONNECTS },
 	{ "mem-churn", required_argument, NULL, O_CHURN },
+	{ "packed", no_argument, NULL, O_PACKED },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -275,6 +278,7 @@ parse_one(int c, const char *arg, struct opts *o)
 	case O_VERBOSE: o->verbose = true; return true;
 	case O_RECONNECTS: return parse_u64(arg, &o->reconnects, 10);
 	case O_CHURN: return parse_u64(arg, &o->mem_churn, 10);
+	case O_PACKED: cfg->packed = true; return true;
 	default: return false;
 	}
 }

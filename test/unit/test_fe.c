@@ -375,11 +375,12 @@ static const uint32_t ring_reqs[] = {
 	VHU_REQ_SET_VRING_CALL, VHU_REQ_SET_VRING_KICK, VHU_REQ_SET_VRING_ENABLE,
 };
 
-/* Queue every reply the default sequence needs (1 queue pair). */
+/* Queue every reply the default sequence needs (1 queue pair), with
+ * `features` offered. */
 static void
-queue_setup_replies(int be, uint64_t mem_ack)
+queue_replies(int be, uint64_t features, uint64_t mem_ack)
 {
-	uint64_t f = OFFERED_FEATURES, pf = OFFERED_PROTO, qn = 4;
+	uint64_t f = features, pf = OFFERED_PROTO, qn = 4;
 
 	be_reply(be, VHU_REQ_GET_FEATURES, &f, sizeof(f));
 	be_reply(be, VHU_REQ_GET_PROTOCOL_FEATURES, &pf, sizeof(pf));
@@ -391,20 +392,27 @@ queue_setup_replies(int be, uint64_t mem_ack)
 			be_ack(be, ring_reqs[k], 0);
 }
 
-static int
-fixture_up(struct fixture *fx)
+static void
+queue_setup_replies(int be, uint64_t mem_ack)
 {
-	struct vhu_fe_config c;
+	queue_replies(be, OFFERED_FEATURES, mem_ack);
+}
+
+/* A device set up with config c against a scripted peer offering
+ * `offered`. */
+static int
+fixture_up_cfg(struct fixture *fx, const struct vhu_fe_config *c,
+	       uint64_t offered)
+{
 	int sv[2];
 
 	memset(fx, 0, sizeof(*fx));
-	fe_cfg(&c);
-	if (vhu_fe_create(&c, &fx->fe) != 0 || pair(sv) != 0)
+	if (vhu_fe_create(c, &fx->fe) != 0 || pair(sv) != 0)
 		return -1;
 	fx->be = sv[1];
 	if (vhu_fe_attach(fx->fe, sv[0]) != 0)
 		return -1;
-	queue_setup_replies(fx->be, 0);
+	queue_replies(fx->be, offered, 0);
 	if (vhu_fe_setup(fx->fe) != 0)
 		return -1;
 	/* Drain what the front-end sent; the sequence test checks it. */
@@ -414,6 +422,15 @@ fixture_up(struct fixture *fx)
 	vhu_fe_vring_get_raw(vhu_fe_get_vring(fx->fe, 0), &fx->rx);
 	vhu_fe_vring_get_raw(vhu_fe_get_vring(fx->fe, 1), &fx->tx);
 	return 0;
+}
+
+static int
+fixture_up(struct fixture *fx)
+{
+	struct vhu_fe_config c;
+
+	fe_cfg(&c);
+	return fixture_up_cfg(fx, &c, OFFERED_FEATURES);
 }
 
 static void
@@ -1074,6 +1091,1060 @@ test_raw_push(void)
 	fixture_down(&fx);
 }
 
+/* ---- packed virtqueues, playing the device ---- */
+
+#define PF_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
+#define PF_USED ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
+#define OFFERED_PACKED (OFFERED_FEATURES | (1ull << VIRTIO_F_RING_PACKED))
+#define PQSIZE 62u     /* packed rings need not be a power of two */
+
+/* The device's side of a packed ring: where it reads the next available
+ * descriptor and writes the next used one, each with its wrap counter. */
+struct pdev {
+	struct vhu_fe_vring_raw r;
+	struct vhu_fe_mem *mem;
+	uint16_t avail, used;
+	bool avail_wrap, used_wrap;
+};
+
+/* A buffer the device took: its descriptors (an indirect table's entries
+ * in place of the ring descriptor), id, ring slots, and for RX what the
+ * device wrote into it. */
+struct ptaken {
+	struct vring_packed_desc d[VHU_FE_MAX_SEGS];
+	unsigned int n;
+	unsigned int slots;
+	uint16_t id;
+	bool indirect;
+	uint32_t written;
+};
+
+static void
+pdev_init(struct pdev *d, struct vhu_fe_vring *vr, struct vhu_fe_mem *mem)
+{
+	memset(d, 0, sizeof(*d));
+	vhu_fe_vring_get_raw(vr, &d->r);
+	d->mem = mem;
+	d->avail_wrap = d->used_wrap = true;
+}
+
+static void
+pdev_step(const struct pdev *d, uint16_t *pos, bool *wrap)
+{
+	if (++*pos == d->r.num) {
+		*pos = 0;
+		*wrap = !*wrap;
+	}
+}
+
+/* "Available" in the lap of wrap counter w: AVAIL = w, USED = !w. */
+static bool
+pdesc_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & PF_AVAIL) == wrap && !!(flags & PF_USED) != wrap;
+}
+
+/* Replace a taken INDIRECT descriptor by its table's entries. */
+static int
+pdev_indirect(const struct pdev *d, struct ptaken *t)
+{
+	uint32_t len = t->d[0].len;
+	const struct vring_packed_desc *tab;
+
+	if (t->slots != 1 || len == 0 || len % 16 != 0 ||
+	    len / 16 > VHU_FE_MAX_SEGS)
+		return -EBADMSG;
+	tab = vhu_fe_mem_from_gpa(d->mem, t->d[0].addr, len);
+	if (tab == NULL)
+		return -EBADMSG;
+	t->n = len / 16;
+	for (unsigned int k = 0; k < t->n; k++) {
+		/* Read in order: no NEXT, no nested INDIRECT. */
+		if (tab[k].flags & ~VRING_DESC_F_WRITE)
+			return -EBADMSG;
+		t->d[k] = tab[k];
+	}
+	t->indirect = true;
+	return 0;
+}
+
+/* Take the next available buffer as a device does: 0, -EAGAIN (nothing
+ * available), or -EBADMSG (what the driver must not write: a descriptor
+ * of the chain not available in its own slot's lap, ids differing inside
+ * the chain, a bad indirect table). */
+static int
+pdev_take(struct pdev *d, struct ptaken *t)
+{
+	uint16_t pos = d->avail;
+	bool wrap = d->avail_wrap;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (!pdesc_avail(__atomic_load_n(&d->r.pdesc[pos].flags,
+					 __ATOMIC_ACQUIRE), wrap))
+		return -EAGAIN;
+	for (;;) {
+		const struct vring_packed_desc *desc = &d->r.pdesc[pos];
+
+		if (t->slots == VHU_FE_MAX_SEGS || !pdesc_avail(desc->flags, wrap) ||
+		    (t->slots > 0 && desc->id != t->id))
+			return -EBADMSG;
+		t->id = desc->id;
+		t->d[t->slots++] = *desc;
+		pdev_step(d, &pos, &wrap);
+		if (!(desc->flags & VRING_DESC_F_NEXT))
+			break;
+	}
+	t->n = t->slots;
+	if (t->d[0].flags & VRING_DESC_F_INDIRECT) {
+		rc = pdev_indirect(d, t);
+		if (rc < 0)
+			return rc;
+	}
+	d->avail = pos;
+	d->avail_wrap = wrap;
+	return 0;
+}
+
+/* Write a used descriptor at the device's used slot, then move that slot
+ * on by `slots` (the buffer's, or a whole in-order batch's). */
+static void
+pdev_use(struct pdev *d, uint16_t id, uint32_t len, unsigned int slots)
+{
+	struct vring_packed_desc *u = &d->r.pdesc[d->used];
+
+	u->id = id;
+	u->len = len;
+	__atomic_store_n(&u->flags,
+			 (uint16_t)(d->used_wrap ? PF_AVAIL | PF_USED : 0),
+			 __ATOMIC_RELEASE);
+	while (slots-- > 0)
+		pdev_step(d, &d->used, &d->used_wrap);
+}
+
+/* The bytes of a taken TX buffer, or -1 for a writable descriptor or one
+ * outside guest memory. */
+static long
+pdev_gather(const struct pdev *d, const struct ptaken *t, uint8_t *out,
+	    size_t cap)
+{
+	size_t got = 0;
+
+	for (unsigned int k = 0; k < t->n; k++) {
+		const uint8_t *p = vhu_fe_mem_from_gpa(d->mem, t->d[k].addr,
+						       t->d[k].len);
+
+		if (p == NULL || (t->d[k].flags & VRING_DESC_F_WRITE) ||
+		    got + t->d[k].len > cap)
+			return -1;
+		memcpy(out + got, p, t->d[k].len);
+		got += t->d[k].len;
+	}
+	return (long)got;
+}
+
+/* The device receives a frame of len bytes into its next nb RX buffers
+ * (MRG_RXBUF), header first; t[] gets them, not yet used. 0 or -1. */
+static int
+pdev_rx(struct pdev *d, struct ptaken *t, const uint8_t *frame, size_t len,
+	unsigned int nb)
+{
+	size_t off = 0;
+
+	for (unsigned int k = 0; k < nb; k++) {
+		size_t put = 0;
+
+		if (pdev_take(d, &t[k]) != 0)
+			return -1;
+		for (unsigned int i = 0; i < t[k].n; i++) {
+			const struct vring_packed_desc *dd = &t[k].d[i];
+			uint8_t *p = vhu_fe_mem_from_gpa(d->mem, dd->addr, dd->len);
+			size_t room = dd->len, at = 0;
+
+			if (p == NULL || !(dd->flags & VRING_DESC_F_WRITE))
+				return -1;
+			if (k == 0 && i == 0) {
+				struct virtio_net_hdr_v1 h = {
+					.num_buffers = (uint16_t)nb };
+
+				if (room < HDR)
+					return -1;
+				memcpy(p, &h, HDR);
+				at = HDR;
+			}
+			size_t chunk = len - off < room - at ? len - off : room - at;
+			memcpy(p + at, frame + off, chunk);
+			off += chunk;
+			put += at + chunk;
+		}
+		t[k].written = (uint32_t)put;
+	}
+	return off == len ? 0 : -1;
+}
+
+/* Guest memory with a packed ring of num entries in it, and 4 KiB of
+ * buffer space at *gpa; no device object. */
+static int
+pring_up(struct vhu_fe_mem **m, struct vhu_fe_vring **vr, unsigned int num,
+	 bool indirect, uint64_t *gpa)
+{
+	struct vhu_fe_mem_config c;
+	void *buf;
+
+	mem_cfg(&c, 1, 1 * MIB);
+	if (vhu_fe_mem_create(&c, m) != 0)
+		return -1;
+	buf = vhu_fe_mem_alloc(*m, 4096, 64);
+	if (buf == NULL)
+		return -1;
+	*gpa = vhu_fe_mem_to_gpa(*m, buf, 4096);
+	return vhu_fe_vring_create_packed(*m, num, indirect, vr);
+}
+
+static void
+test_packed_layout(void)
+{
+	struct vhu_fe_mem *m;
+	struct vhu_fe_vring *vr, *sv;
+	struct vhu_fe_vring_raw r;
+	struct vhu_fe_packed_base b = { 0, true, 0, true };
+	struct vring_packed_desc one = { 0 };
+	uint64_t g;
+
+	VT_CHECK_EQ(pring_up(&m, &vr, 6, true, &g), 0);
+	VT_CHECK(vhu_fe_vring_is_packed(vr));
+	VT_CHECK_EQ(vhu_fe_vring_num(vr), 6);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 6);
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK(r.packed);
+	VT_CHECK(r.desc == NULL && r.avail == NULL && r.used == NULL);
+	VT_CHECK(r.pdesc != NULL && r.driver_event != NULL &&
+		 r.device_event != NULL);
+	VT_CHECK_EQ((uintptr_t)r.pdesc % 16, 0);
+	VT_CHECK_EQ((uintptr_t)r.driver_event % 4, 0);
+	VT_CHECK_EQ((uintptr_t)r.device_event % 4, 0);
+	VT_CHECK_EQ(r.desc_gpa, vhu_fe_mem_to_gpa(m, r.pdesc, 6 * 16));
+	VT_CHECK_EQ(r.avail_gpa, vhu_fe_mem_to_gpa(m, r.driver_event, 4));
+	VT_CHECK_EQ(r.used_gpa, vhu_fe_mem_to_gpa(m, r.device_event, 4));
+	VT_CHECK_EQ(r.num, 6);
+	VT_CHECK(r.avail_idx == 0 && r.avail_wrap);
+	VT_CHECK(r.last_used == 0 && r.used_wrap);
+	/* Used-buffer notifications: off by default, then asked for. */
+	VT_CHECK_EQ(r.driver_event->flags, VRING_PACKED_EVENT_FLAG_DISABLE);
+	vhu_fe_vring_set_interrupts(vr, true);
+	VT_CHECK_EQ(r.driver_event->flags, VRING_PACKED_EVENT_FLAG_ENABLE);
+
+	/* Any size 1..32768 when packed; split stays a power of two. */
+	VT_CHECK_EQ(vhu_fe_vring_create_packed(m, 0, false, &sv), -EINVAL);
+	VT_CHECK_EQ(vhu_fe_vring_create_packed(m, 32769, false, &sv), -EINVAL);
+	VT_CHECK_EQ(vhu_fe_vring_create(m, 6, false, &sv), -EINVAL);
+	VT_CHECK_EQ(vhu_fe_vring_create_packed(m, 1, false, &sv), 0);
+	vhu_fe_vring_destroy(sv);
+	VT_CHECK_EQ(vhu_fe_vring_create(m, 8, false, &sv), 0);
+	VT_CHECK(!vhu_fe_vring_is_packed(sv));
+	vhu_fe_vring_get_raw(sv, &r);
+	VT_CHECK(!r.packed && r.pdesc == NULL && r.desc != NULL);
+	/* Each format refuses the other's raw push. */
+	VT_CHECK_EQ(vhu_fe_vring_push_raw_packed(sv, &one, 1), -EINVAL);
+	VT_CHECK_EQ(vhu_fe_vring_push_raw(vr, 0), -EINVAL);
+	vhu_fe_vring_destroy(sv);
+
+	/* The 32-bit ring base of packed rings. */
+	VT_CHECK_EQ(vhu_fe_packed_base_encode(&b), VHU_FE_PACKED_BASE_FRESH);
+	b = (struct vhu_fe_packed_base){ 0x1234, false, 0x7fff, true };
+	VT_CHECK_EQ(vhu_fe_packed_base_encode(&b), 0xffff1234u);
+	vhu_fe_packed_base_decode(0x00058003u, &b);
+	VT_CHECK(b.avail_idx == 3 && b.avail_wrap && b.used_idx == 5 &&
+		 !b.used_wrap);
+	vhu_fe_vring_destroy(vr);
+	vhu_fe_mem_destroy(m);
+}
+
+/* Direct, chained and indirect buffers; heads stored by publish; used
+ * descriptors out of order. */
+static void
+test_packed_chains(void)
+{
+	struct vhu_fe_mem *m;
+	struct vhu_fe_vring *vr;
+	struct vhu_fe_vring_raw r;
+	struct pdev d;
+	struct ptaken t;
+	uint16_t id;
+	uint32_t len;
+	uint64_t g;
+
+	VT_CHECK_EQ(pring_up(&m, &vr, 8, true, &g), 0);
+	pdev_init(&d, vr, m);
+	struct vhu_fe_seg one = { g, 100, false };
+	struct vhu_fe_seg three[3] = {
+		{ g + 100, 12, true }, { g + 200, 300, true }, { g + 600, 50, true },
+	};
+	struct vhu_fe_seg mixed[3] = {
+		{ g + 1000, 12, false }, { g + 1100, 64, true },
+		{ g + 1200, 64, true },
+	};
+
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, &one, 1, false), 0);
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, three, 3, false), 1);
+	/* All but the heads are written; the heads wait for publish. */
+	VT_CHECK_EQ(d.r.pdesc[0].flags, 0);
+	VT_CHECK_EQ(d.r.pdesc[1].flags, 0);
+	VT_CHECK_EQ(d.r.pdesc[2].flags,
+		    PF_AVAIL | VRING_DESC_F_NEXT | VRING_DESC_F_WRITE);
+	VT_CHECK_EQ(d.r.pdesc[3].flags, PF_AVAIL | VRING_DESC_F_WRITE);
+	VT_CHECK_EQ(pdev_take(&d, &t), -EAGAIN);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 4);
+	VT_CHECK_EQ(vhu_fe_vring_inflight(vr), 2);
+	VT_CHECK(vhu_fe_vring_publish(vr));     /* device event flags ENABLE */
+	VT_CHECK(!vhu_fe_vring_publish(vr));    /* nothing new */
+	VT_CHECK_EQ(d.r.pdesc[0].flags, PF_AVAIL);
+	VT_CHECK_EQ(d.r.pdesc[1].flags,
+		    PF_AVAIL | VRING_DESC_F_NEXT | VRING_DESC_F_WRITE);
+	for (unsigned int k = 1; k <= 3; k++)
+		VT_CHECK_EQ(d.r.pdesc[k].id, 1);
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK(t.id == 0 && t.n == 1 && t.slots == 1 && !t.indirect);
+	VT_CHECK(t.d[0].addr == g && t.d[0].len == 100);
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK(t.id == 1 && t.n == 3 && t.slots == 3);
+	for (unsigned int k = 0; k < 3; k++)
+		VT_CHECK(t.d[k].addr == three[k].gpa && t.d[k].len == three[k].len);
+
+	/* Indirect: one slot; the table is read in order, WRITE per entry.
+	 * A device that disabled kicks gets none. */
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, mixed, 3, true), 2);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 3);
+	d.r.device_event->flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+	VT_CHECK(!vhu_fe_vring_publish(vr));
+	VT_CHECK_EQ(d.r.pdesc[4].flags, PF_AVAIL | VRING_DESC_F_INDIRECT);
+	VT_CHECK_EQ(d.r.pdesc[4].len, 48);
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK(t.id == 2 && t.indirect && t.n == 3 && t.slots == 1);
+	for (unsigned int k = 0; k < 3; k++)
+		VT_CHECK(t.d[k].addr == mixed[k].gpa &&
+			 t.d[k].len == mixed[k].len &&
+			 t.d[k].flags == (mixed[k].write ? VRING_DESC_F_WRITE : 0));
+
+	/* Out of order: each used descriptor moves the driver's used slot
+	 * by the slots of the buffer it returns. */
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), 0);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 0);
+	pdev_use(&d, 1, 362, 3);
+	pdev_use(&d, 2, 128, 1);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), 2);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 1, &id, &len), 0);
+	VT_CHECK(id == 2 && len == 128);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 2, &id, &len), -ENOENT);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == 1 && len == 362);
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK_EQ(r.last_used, 3);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == 2 && len == 128);
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK_EQ(r.last_used, 4);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 7);
+	/* Freed ids are reused, the last freed first; DESC means kick. */
+	d.r.device_event->flags = VRING_PACKED_EVENT_FLAG_DESC;
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, &one, 1, false), 2);
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK_EQ(t.id, 2);
+	pdev_use(&d, 0, 0, 1);
+	pdev_use(&d, 2, 0, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(id, 0);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(id, 2);
+	VT_CHECK_EQ(vhu_fe_vring_inflight(vr), 0);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 8);
+
+	/* Reset: memory zeroed, slots and wrap counters as new. */
+	vhu_fe_vring_reset(vr);
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK(r.avail_idx == 0 && r.avail_wrap && r.last_used == 0 &&
+		 r.used_wrap);
+	VT_CHECK_EQ(r.pdesc[1].flags, 0);
+	VT_CHECK_EQ(r.device_event->flags, 0);
+	VT_CHECK_EQ(r.driver_event->flags, VRING_PACKED_EVENT_FLAG_DISABLE);
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, &one, 1, false), 0);
+	vhu_fe_vring_destroy(vr);
+	vhu_fe_mem_destroy(m);
+}
+
+/* Chains that straddle the end of an odd-sized ring, lap after lap. */
+static void
+test_packed_wrap(void)
+{
+	struct vhu_fe_mem *m;
+	struct vhu_fe_vring *vr;
+	struct vhu_fe_vring_raw r;
+	struct pdev d;
+	struct ptaken ta, tb;
+	unsigned int laps = 0;
+	uint16_t id;
+	uint32_t len;
+	uint64_t g;
+
+	VT_CHECK_EQ(pring_up(&m, &vr, 5, false, &g), 0);
+	pdev_init(&d, vr, m);
+	struct vhu_fe_seg two[2] = { { g, 12, false }, { g + 64, 100, false } };
+	struct vhu_fe_seg one = { g + 512, 60, true };
+
+	for (unsigned int round = 0; round < 10; round++) {
+		vhu_fe_vring_get_raw(vr, &r);
+		unsigned int pos = r.avail_idx;
+		bool wrap = r.avail_wrap, wrap_b = pos + 2 >= 5 ? !wrap : wrap;
+		int a = vhu_fe_vring_add(vr, two, 2, false);
+		int b = vhu_fe_vring_add(vr, &one, 1, false);
+
+		VT_CHECK(a >= 0 && b >= 0 && a != b);
+		VT_CHECK(vhu_fe_vring_publish(vr));
+		/* Every descriptor carries the bits of its own slot's lap. */
+		VT_CHECK_EQ(r.pdesc[(pos + 2) % 5].flags,
+			    (wrap_b ? PF_AVAIL : PF_USED) | VRING_DESC_F_WRITE);
+		VT_CHECK_EQ(pdev_take(&d, &ta), 0);
+		VT_CHECK_EQ(pdev_take(&d, &tb), 0);
+		VT_CHECK(ta.id == a && ta.slots == 2 && tb.id == b && tb.slots == 1);
+		VT_CHECK_EQ(pdev_take(&d, &ta), -EAGAIN);
+		/* Completed in reverse order. */
+		pdev_use(&d, (uint16_t)b, 60, 1);
+		pdev_use(&d, (uint16_t)a, 0, 2);
+		VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+		VT_CHECK(id == b && len == 60);
+		VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+		VT_CHECK(id == a && len == 0);
+		VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 0);
+		vhu_fe_vring_get_raw(vr, &r);
+		VT_CHECK_EQ(r.avail_idx, (pos + 3) % 5);
+		VT_CHECK_EQ(r.last_used, r.avail_idx);
+		VT_CHECK(r.avail_wrap == d.avail_wrap && r.used_wrap == d.used_wrap);
+		VT_CHECK_EQ(r.avail_wrap, pos + 3 >= 5 ? !wrap : wrap);
+		laps += pos + 3 >= 5;
+	}
+	VT_CHECK_EQ(laps, 6);
+	/* A full ring, then no room. */
+	for (unsigned int i = 0; i < 5; i++)
+		VT_CHECK(vhu_fe_vring_add(vr, &one, 1, false) >= 0);
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, &one, 1, false), -ENOSPC);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 0);
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	for (unsigned int i = 0; i < 5; i++) {
+		VT_CHECK_EQ(pdev_take(&d, &ta), 0);
+		pdev_use(&d, ta.id, 1, 1);
+	}
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), 5);
+	for (unsigned int i = 0; i < 5; i++)
+		VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 5);
+	vhu_fe_vring_destroy(vr);
+	vhu_fe_mem_destroy(m);
+}
+
+/* VIRTIO_F_IN_ORDER: one used descriptor returns a batch. */
+static void
+test_packed_in_order(void)
+{
+	static const unsigned int sizes[4] = { 1, 2, 1, 3 };
+	struct vhu_fe_mem *m;
+	struct vhu_fe_vring *vr;
+	struct vhu_fe_vring_raw r;
+	struct pdev d;
+	struct ptaken t;
+	uint16_t id, ids[4];
+	uint32_t len;
+	uint64_t g;
+
+	VT_CHECK_EQ(pring_up(&m, &vr, 8, false, &g), 0);
+	vhu_fe_vring_set_in_order(vr, true);
+	pdev_init(&d, vr, m);
+	struct vhu_fe_seg segs[3] = {
+		{ g, 100, false }, { g + 100, 100, false }, { g + 200, 100, false },
+	};
+	for (unsigned int i = 0; i < 4; i++) {
+		int rc = vhu_fe_vring_add(vr, segs, sizes[i], false);
+
+		VT_CHECK(rc >= 0);
+		ids[i] = (uint16_t)rc;
+	}
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	for (unsigned int i = 0; i < 4; i++) {
+		VT_CHECK_EQ(pdev_take(&d, &t), 0);
+		VT_CHECK(t.id == ids[i] && t.slots == sizes[i]);
+	}
+	/* The first three with one descriptor naming the third; the device
+	 * skips their 4 slots. */
+	pdev_use(&d, ids[2], 77, 1 + 2 + 1);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), 3);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 0, &id, &len), 0);
+	VT_CHECK(id == ids[0] && len == 0);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 1, &id, &len), 0);
+	VT_CHECK(id == ids[1] && len == 0);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 2, &id, &len), 0);
+	VT_CHECK(id == ids[2] && len == 77);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 3, &id, &len), -ENOENT);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == ids[0] && len == 0);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), 2);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == ids[1] && len == 0);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == ids[2] && len == 77);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 0);
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK_EQ(r.last_used, 4);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 5);
+	/* The last alone, then a batch across the end of the ring. */
+	pdev_use(&d, ids[3], 9, 3);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == ids[3] && len == 9);
+	int e = vhu_fe_vring_add(vr, segs, 2, false);      /* slots 7, 0 */
+	int f = vhu_fe_vring_add(vr, segs, 1, false);      /* slot 1 */
+	VT_CHECK(e >= 0 && f >= 0);
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	pdev_use(&d, (uint16_t)f, 5, 3);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == e && len == 0);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK(id == f && len == 5);
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK(r.last_used == 2 && !r.used_wrap);
+	/* A batch naming a buffer not in flight, or out of range. */
+	int h = vhu_fe_vring_add(vr, segs, 1, false);
+	VT_CHECK(h >= 0);
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	struct pdev saved = d;
+	pdev_use(&d, (uint16_t)((h + 1) % 8), 1, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), -EPROTO);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), -EPROTO);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 0, &id, &len), -EPROTO);
+	d = saved;
+	pdev_use(&d, 8, 1, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), -EPROTO);
+	d = saved;
+	pdev_use(&d, (uint16_t)h, 1, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(id, h);
+	VT_CHECK_EQ(vhu_fe_vring_inflight(vr), 0);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 8);
+	vhu_fe_vring_destroy(vr);
+	vhu_fe_mem_destroy(m);
+}
+
+/* Used descriptors the device must not write. */
+static void
+test_packed_bad_used(void)
+{
+	struct vhu_fe_mem *m;
+	struct vhu_fe_vring *vr;
+	struct pdev d, saved;
+	struct ptaken t;
+	uint16_t id;
+	uint32_t len;
+	uint64_t g;
+
+	VT_CHECK_EQ(pring_up(&m, &vr, 4, false, &g), 0);
+	pdev_init(&d, vr, m);
+	struct vhu_fe_seg one = { g, 64, false };
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, &one, 1, false), 0);
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	saved = d;
+	/* An id out of range, then one not in flight. */
+	pdev_use(&d, 9, 0, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), -EPROTO);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), -EPROTO);
+	VT_CHECK_EQ(vhu_fe_vring_peek_used(vr, 0, &id, &len), -EPROTO);
+	d = saved;
+	pdev_use(&d, 2, 0, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), -EPROTO);
+	d = saved;
+	pdev_use(&d, 0, 0, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(id, 0);
+	/* Nothing in flight, yet a used descriptor. */
+	saved = d;
+	pdev_use(&d, 0, 0, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), -EPROTO);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), -EPROTO);
+	/* AVAIL alone (or USED alone) is not a used descriptor. */
+	d = saved;
+	d.r.pdesc[1].flags = PF_AVAIL;
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 0);
+	d.r.pdesc[1].flags = PF_USED;
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), 0);
+	/* One buffer used twice: more used descriptors than in flight. */
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, &one, 1, false), 0);
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	pdev_use(&d, 0, 0, 1);
+	pdev_use(&d, 0, 0, 1);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), -EPROTO);
+	vhu_fe_vring_destroy(vr);
+	vhu_fe_mem_destroy(m);
+}
+
+/* Raw pushes: the caller's descriptors, the ring's wrap bits. */
+static void
+test_packed_raw_push(void)
+{
+	struct vhu_fe_mem *m;
+	struct vhu_fe_vring *vr;
+	struct vhu_fe_vring_raw r;
+	struct pdev d;
+	struct ptaken t;
+	uint16_t id;
+	uint32_t len;
+	uint64_t g;
+	struct vring_packed_desc descs[9] = {
+		{ .addr = 0xdead0000, .len = 10, .id = 5,
+		  .flags = VRING_DESC_F_NEXT | PF_USED },
+		{ .addr = 0xdead1000, .len = 20, .id = 5, .flags = 0 },
+		{ .addr = 0xdead2000, .len = 30, .id = 6,
+		  .flags = VRING_DESC_F_WRITE | PF_AVAIL | PF_USED },
+	};
+	struct vring_packed_desc bad = { .id = 8 };
+
+	VT_CHECK_EQ(pring_up(&m, &vr, 8, false, &g), 0);
+	pdev_init(&d, vr, m);
+	VT_CHECK_EQ(vhu_fe_vring_push_raw_packed(vr, &bad, 1), -EINVAL);
+	VT_CHECK_EQ(vhu_fe_vring_push_raw_packed(vr, descs, 0), -EINVAL);
+	VT_CHECK_EQ(vhu_fe_vring_push_raw_packed(vr, descs, 9), -ENOSPC);
+	VT_CHECK_EQ(vhu_fe_vring_push_raw_packed(vr, descs, 3), 0);
+	VT_CHECK_EQ(d.r.pdesc[0].flags, PF_AVAIL | VRING_DESC_F_NEXT);
+	VT_CHECK_EQ(d.r.pdesc[1].flags, PF_AVAIL);
+	VT_CHECK_EQ(d.r.pdesc[2].flags, PF_AVAIL | VRING_DESC_F_WRITE);
+	VT_CHECK_EQ(d.r.pdesc[2].addr, 0xdead2000);
+	VT_CHECK_EQ(vhu_fe_vring_inflight(vr), 2);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 5);
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK(t.id == 5 && t.slots == 2);
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK(t.id == 6 && t.slots == 1);
+	/* A chain added after it takes the next slot and a free id. */
+	struct vhu_fe_seg one = { g, 64, false };
+	VT_CHECK_EQ(vhu_fe_vring_add(vr, &one, 1, false), 0);
+	VT_CHECK(vhu_fe_vring_publish(vr));
+	VT_CHECK_EQ(pdev_take(&d, &t), 0);
+	VT_CHECK_EQ(t.id, 0);
+	pdev_use(&d, 6, 0, 1);
+	pdev_use(&d, 0, 0, 1);
+	pdev_use(&d, 5, 0, 2);
+	VT_CHECK_EQ(vhu_fe_vring_used_pending(vr), 3);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(id, 6);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(id, 0);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(id, 5);
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK_EQ(r.last_used, 4);
+	VT_CHECK_EQ(vhu_fe_vring_inflight(vr), 0);
+	VT_CHECK_EQ(vhu_fe_vring_num_free(vr), 8);
+	/* The same id twice in flight. */
+	VT_CHECK_EQ(vhu_fe_vring_push_raw_packed(vr, &descs[2], 1), 0);
+	VT_CHECK_EQ(vhu_fe_vring_push_raw_packed(vr, &descs[2], 1), 0);
+	VT_CHECK_EQ(vhu_fe_vring_inflight(vr), 2);
+	pdev_use(&d, 6, 0, 1);
+	pdev_use(&d, 6, 0, 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 1);
+	VT_CHECK_EQ(vhu_fe_vring_get_used(vr, &id, &len), 0);
+	VT_CHECK_EQ(vhu_fe_vring_inflight(vr), 0);
+	vhu_fe_vring_destroy(vr);
+	vhu_fe_mem_destroy(m);
+}
+
+static void
+fe_cfg_packed(struct vhu_fe_config *c)
+{
+	fe_cfg(c);
+	c->packed = true;
+	c->queue_size = PQSIZE;
+}
+
+/* Negotiation, ring addresses and bases of a packed device. */
+static void
+test_packed_setup(void)
+{
+	struct vhu_fe_config c;
+	struct vhu_fe *fe;
+	struct vhu_fe_msg m;
+	struct vhu_wire_vring_state st;
+	unsigned int bases = 0, addrs = 0;
+	uint32_t base;
+	uint64_t v;
+	int sv[2];
+
+	fe_cfg(&c);
+	c.features |= 1ull << VIRTIO_F_RING_PACKED;
+	VT_CHECK_EQ(vhu_fe_create(&c, &fe), -EINVAL);   /* packed is false */
+
+	/* Not offered: nothing after GET_FEATURES. */
+	fe_cfg_packed(&c);
+	VT_CHECK_EQ(vhu_fe_create(&c, &fe), 0);
+	VT_CHECK_EQ(pair(sv), 0);
+	VT_CHECK_EQ(vhu_fe_attach(fe, sv[0]), 0);
+	queue_replies(sv[1], OFFERED_FEATURES, 0);
+	VT_CHECK_EQ(vhu_fe_setup(fe), -EOPNOTSUPP);
+	VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_SET_OWNER, 0, 0, false), 0);
+	VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_GET_FEATURES, 0, 0, false), 0);
+	VT_CHECK_EQ(vhu_fe_msg_recv(sv[1], &m, 0), -ETIMEDOUT);
+	close(sv[1]);
+	vhu_fe_destroy(fe);
+
+	/* Offered: negotiated; every ring starts at the fresh base with its
+	 * descriptor ring and event areas. */
+	VT_CHECK_EQ(vhu_fe_create(&c, &fe), 0);
+	VT_CHECK_EQ(pair(sv), 0);
+	VT_CHECK_EQ(vhu_fe_attach(fe, sv[0]), 0);
+	queue_replies(sv[1], OFFERED_PACKED, 0);
+	VT_CHECK_EQ(vhu_fe_setup(fe), 0);
+	VT_CHECK(vhu_fe_features(fe) & (1ull << VIRTIO_F_RING_PACKED));
+	while (vhu_fe_msg_recv(sv[1], &m, 0) == 0) {
+		struct vhu_wire_vring_addr a;
+		struct vhu_fe_vring_raw raw;
+
+		vhu_fe_msg_close_fds(&m);
+		if (m.hdr.request == VHU_REQ_SET_FEATURES) {
+			memcpy(&v, m.payload, 8);
+			VT_CHECK(v & (1ull << VIRTIO_F_RING_PACKED));
+		} else if (m.hdr.request == VHU_REQ_SET_VRING_NUM) {
+			memcpy(&st, m.payload, 8);
+			VT_CHECK_EQ(st.num, PQSIZE);
+		} else if (m.hdr.request == VHU_REQ_SET_VRING_BASE) {
+			memcpy(&st, m.payload, 8);
+			VT_CHECK_EQ(st.num, VHU_FE_PACKED_BASE_FRESH);
+			bases++;
+		} else if (m.hdr.request == VHU_REQ_SET_VRING_ADDR) {
+			memcpy(&a, m.payload, sizeof(a));
+			vhu_fe_vring_get_raw(vhu_fe_get_vring(fe, a.index), &raw);
+			VT_CHECK(raw.packed);
+			VT_CHECK_EQ(a.desc_user_addr, (uintptr_t)raw.pdesc);
+			VT_CHECK_EQ(a.avail_user_addr, (uintptr_t)raw.driver_event);
+			VT_CHECK_EQ(a.used_user_addr, (uintptr_t)raw.device_event);
+			VT_CHECK_EQ(a.log_guest_addr, raw.used_gpa);
+			addrs++;
+		}
+	}
+	VT_CHECK(bases == 2 && addrs == 2);
+
+	/* GET_VRING_BASE: the RX ring is full (PQSIZE buffers published),
+	 * the device took none: the fresh base fits. The TX ring published
+	 * nothing, so an avail index of 1 does not. */
+	struct vhu_wire_vring_state b0 = { 0, VHU_FE_PACKED_BASE_FRESH };
+	struct vhu_wire_vring_state b1 = { 1, VHU_FE_PACKED_BASE_FRESH | 1 };
+	be_reply(sv[1], VHU_REQ_GET_VRING_BASE, &b0, sizeof(b0));
+	be_reply(sv[1], VHU_REQ_GET_VRING_BASE, &b1, sizeof(b1));
+	VT_CHECK_EQ(vhu_fe_get_vring_base(fe, 0, &base), 0);
+	VT_CHECK_EQ(base, VHU_FE_PACKED_BASE_FRESH);
+	VT_CHECK_EQ(vhu_fe_get_vring_base(fe, 1, &base), -EPROTO);
+	VT_CHECK(!vhu_fe_ring_started(fe, 1));
+	/* RX again: the device took every buffer (avail 0 in the next lap),
+	 * used none: fits; used ahead of avail does not. */
+	static const struct {
+		uint32_t reply;
+		int rc;
+		uint32_t next;     /* the base the next start sends */
+	} rx[] = {
+		{ 0x80000000u, 0, 0x80000000u },
+		{ 0x80018000u, -EPROTO, 0x80018000u },
+		/* DPDK's form, no used half: used = avail. */
+		{ 0x00008000u, 0, VHU_FE_PACKED_BASE_FRESH },
+	};
+	for (unsigned int i = 0; i < sizeof(rx) / sizeof(rx[0]); i++) {
+		for (unsigned int k = 0; k < 6; k++)
+			be_ack(sv[1], ring_reqs[k], 0);
+		VT_CHECK_EQ(vhu_fe_start_ring(fe, 0), 0);
+		b0.num = rx[i].reply;
+		be_reply(sv[1], VHU_REQ_GET_VRING_BASE, &b0, sizeof(b0));
+		VT_CHECK_EQ(vhu_fe_get_vring_base(fe, 0, &base), rx[i].rc);
+		VT_CHECK_EQ(base, rx[i].reply);
+		while (vhu_fe_msg_recv(sv[1], &m, 0) == 0)
+			vhu_fe_msg_close_fds(&m);
+		for (unsigned int k = 0; k < 6; k++)
+			be_ack(sv[1], ring_reqs[k], 0);
+		VT_CHECK_EQ(vhu_fe_start_ring(fe, 0), 0);
+		VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_SET_VRING_NUM, 8, 0, true), 0);
+		VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_SET_VRING_BASE, 8, 0,
+				   true), 0);
+		memcpy(&st, m.payload, 8);
+		VT_CHECK_EQ(st.num, rx[i].next);
+		while (vhu_fe_msg_recv(sv[1], &m, 0) == 0)
+			vhu_fe_msg_close_fds(&m);
+		be_reply(sv[1], VHU_REQ_GET_VRING_BASE, &b0, sizeof(b0));
+		VT_CHECK_EQ(vhu_fe_get_vring_base(fe, 0, &base), rx[i].rc);
+	}
+	/* A reset ring starts from the fresh base again. */
+	VT_CHECK_EQ(vhu_fe_ring_reset(fe, 1), 0);
+	while (vhu_fe_msg_recv(sv[1], &m, 0) == 0)
+		vhu_fe_msg_close_fds(&m);
+	for (unsigned int k = 0; k < 6; k++)
+		be_ack(sv[1], ring_reqs[k], 0);
+	VT_CHECK_EQ(vhu_fe_start_ring(fe, 1), 0);
+	VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_SET_VRING_NUM, 8, 0, true), 0);
+	VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_SET_VRING_BASE, 8, 0, true), 0);
+	memcpy(&st, m.payload, 8);
+	VT_CHECK_EQ(st.num, VHU_FE_PACKED_BASE_FRESH);
+	close(sv[1]);
+	vhu_fe_destroy(fe);
+}
+
+/* A packed device set up against the scripted peer, and the device's
+ * view of its two rings. */
+struct pfixture {
+	struct fixture fx;
+	struct pdev rx, tx;
+};
+
+static int
+pfixture_up(struct pfixture *p, enum vhu_fe_rx_layout rxl, uint64_t extra)
+{
+	struct vhu_fe_config c;
+
+	fe_cfg_packed(&c);
+	c.rx_layout = rxl;
+	c.features |= extra;
+	if (fixture_up_cfg(&p->fx, &c, OFFERED_PACKED | extra) != 0)
+		return -1;
+	pdev_init(&p->rx, vhu_fe_get_vring(p->fx.fe, 0),
+		  vhu_fe_get_mem(p->fx.fe));
+	pdev_init(&p->tx, vhu_fe_get_vring(p->fx.fe, 1),
+		  vhu_fe_get_mem(p->fx.fe));
+	return 0;
+}
+
+/* Every TX layout on a packed ring, then full rings completed in reverse
+ * with chains straddling the end of the ring. */
+static void
+test_packed_tx(void)
+{
+	struct pfixture p;
+	struct ptaken t, taken[PQSIZE];
+	uint8_t frame[1000], got[2048];
+	static const struct {
+		enum vhu_fe_tx_layout layout;
+		unsigned int segs, ndesc, slots;
+		bool indirect;
+	} cases[] = {
+		{ VHU_FE_TX_ONE, 0, 1, 1, false },
+		{ VHU_FE_TX_HDR_SPLIT, 0, 2, 2, false },
+		{ VHU_FE_TX_CHAIN, 4, 5, 5, false },
+		{ VHU_FE_TX_CHAIN, 15, 16, 16, false },
+		{ VHU_FE_TX_INDIRECT, 3, 4, 1, true },
+	};
+
+	VT_CHECK_EQ(pfixture_up(&p, VHU_FE_RX_ONE, 0), 0);
+	struct vhu_fe_vring *vr = vhu_fe_get_vring(p.fx.fe, 1);
+	VT_CHECK_EQ(vhu_fe_frame_build(frame, sizeof(frame), 77), 0);
+	for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+					       .csum_start = 34, .csum_offset = 6 };
+		struct vhu_fe_tx_opts o = { cases[c].layout, cases[c].segs, &h };
+
+		VT_CHECK_EQ(vhu_fe_tx_post(p.fx.fe, 0, frame, sizeof(frame), &o), 0);
+		VT_CHECK_EQ(pdev_take(&p.tx, &t), -EAGAIN);   /* not flushed */
+		VT_CHECK_EQ(vhu_fe_tx_flush(p.fx.fe, 0), 0);
+		VT_CHECK_EQ(pdev_take(&p.tx, &t), 0);
+		VT_CHECK_EQ(pdev_gather(&p.tx, &t, got, sizeof(got)),
+			    HDR + sizeof(frame));
+		VT_CHECK_EQ(t.n, cases[c].ndesc);
+		VT_CHECK_EQ(t.slots, cases[c].slots);
+		VT_CHECK_EQ(t.indirect, cases[c].indirect);
+		VT_CHECK(memcmp(got, &h, HDR) == 0);
+		VT_CHECK(memcmp(got + HDR, frame, sizeof(frame)) == 0);
+		VT_CHECK_EQ(vhu_fe_tx_inflight(p.fx.fe, 0), 1);
+		VT_CHECK_EQ(vhu_fe_tx_reclaim(p.fx.fe, 0), 0);
+		pdev_use(&p.tx, t.id, 0, t.slots);
+		VT_CHECK_EQ(vhu_fe_tx_reclaim(p.fx.fe, 0), 1);
+		VT_CHECK_EQ(vhu_fe_tx_inflight(p.fx.fe, 0), 0);
+		VT_CHECK_EQ(vhu_fe_vring_num_free(vr), PQSIZE);
+	}
+	/* Chains of 4 slots: 15 fit in 62; from the second round on they
+	 * straddle the end of the ring. */
+	struct vhu_fe_tx_opts chain = { VHU_FE_TX_CHAIN, 3, NULL };
+	for (unsigned int round = 0; round < 4; round++) {
+		unsigned int n = 0;
+		int rc;
+
+		while ((rc = vhu_fe_tx_post(p.fx.fe, 0, frame, 64, &chain)) == 0)
+			n++;
+		VT_CHECK_EQ(rc, -ENOSPC);
+		VT_CHECK_EQ(n, PQSIZE / 4);
+		VT_CHECK_EQ(vhu_fe_tx_flush(p.fx.fe, 0), 0);
+		for (unsigned int i = 0; i < n; i++) {
+			VT_CHECK_EQ(pdev_take(&p.tx, &taken[i]), 0);
+			VT_CHECK_EQ(pdev_gather(&p.tx, &taken[i], got, sizeof(got)),
+				    HDR + 64);
+		}
+		for (unsigned int i = n; i-- > n / 2;)
+			pdev_use(&p.tx, taken[i].id, 0, taken[i].slots);
+		VT_CHECK_EQ(vhu_fe_tx_reclaim(p.fx.fe, 0), n - n / 2);
+		for (unsigned int i = n / 2; i-- > 0;)
+			pdev_use(&p.tx, taken[i].id, 0, taken[i].slots);
+		VT_CHECK_EQ(vhu_fe_tx_reclaim(p.fx.fe, 0), n / 2);
+		VT_CHECK_EQ(vhu_fe_vring_num_free(vr), PQSIZE);
+	}
+	/* 25 slots for the layouts, 4 * 60 for the rounds: 4 laps and 17. */
+	struct vhu_fe_vring_raw r;
+	vhu_fe_vring_get_raw(vr, &r);
+	VT_CHECK(r.avail_idx == 265 % PQSIZE && p.tx.avail == r.avail_idx);
+	VT_CHECK(r.last_used == r.avail_idx && p.tx.used == r.avail_idx);
+	VT_CHECK(r.avail_wrap && p.tx.avail_wrap && r.used_wrap);
+	fixture_down(&p.fx);
+}
+
+/* IN_ORDER negotiated: TX completions come in batches, RX buffers one
+ * used descriptor each. */
+static void
+test_packed_tx_in_order(void)
+{
+	struct pfixture p;
+	struct ptaken t[5];
+	struct rx_seen *s = calloc(1, sizeof(*s));
+	uint8_t frame[200];
+
+	VT_CHECK(s != NULL);
+	VT_CHECK_EQ(pfixture_up(&p, VHU_FE_RX_ONE, 1ull << VIRTIO_F_IN_ORDER), 0);
+	VT_CHECK(vhu_fe_features(p.fx.fe) & (1ull << VIRTIO_F_IN_ORDER));
+	VT_CHECK_EQ(vhu_fe_frame_build(frame, sizeof(frame), 5), 0);
+	for (unsigned int i = 0; i < 5; i++)
+		VT_CHECK_EQ(vhu_fe_tx_post(p.fx.fe, 0, frame, sizeof(frame), NULL), 0);
+	VT_CHECK_EQ(vhu_fe_tx_flush(p.fx.fe, 0), 0);
+	for (unsigned int i = 0; i < 5; i++)
+		VT_CHECK_EQ(pdev_take(&p.tx, &t[i]), 0);
+	pdev_use(&p.tx, t[4].id, 0, 5);
+	VT_CHECK_EQ(vhu_fe_tx_reclaim(p.fx.fe, 0), 5);
+	VT_CHECK_EQ(vhu_fe_tx_inflight(p.fx.fe, 0), 0);
+
+	/* RX: the second buffer's used descriptor returns that one only. */
+	VT_CHECK_EQ(pdev_rx(&p.rx, &t[0], frame, sizeof(frame), 1), 0);
+	VT_CHECK_EQ(pdev_rx(&p.rx, &t[1], frame, 100, 1), 0);
+	pdev_use(&p.rx, t[1].id, t[1].written, 1);
+	VT_CHECK_EQ(vhu_fe_rx_poll(p.fx.fe, 0, rx_record, s, 64), 1);
+	VT_CHECK_EQ(s->len, 100);
+	pdev_use(&p.rx, t[0].id, t[0].written, 1);
+	VT_CHECK_EQ(vhu_fe_rx_poll(p.fx.fe, 0, rx_record, s, 64), 1);
+	VT_CHECK_EQ(s->len, sizeof(frame));
+	VT_CHECK_EQ(vhu_fe_frame_check(s->data, s->len, NULL), 0);
+	fixture_down(&p.fx);
+	free(s);
+}
+
+/* RX on packed rings, both buffer layouts: single and merged buffers, a
+ * merged packet whose last buffer comes late, laps around the ring, and
+ * a used length beyond the buffer. */
+static void
+test_packed_rx(void)
+{
+	struct rx_seen *s = calloc(1, sizeof(*s));
+	uint8_t frame[5000];
+	struct ptaken t[3];
+
+	VT_CHECK(s != NULL);
+	VT_CHECK_EQ(vhu_fe_frame_build(frame, sizeof(frame), 4242), 0);
+	for (unsigned int split = 0; split < 2; split++) {
+		struct pfixture p;
+		unsigned int per = split ? 2 : 1;
+		struct vhu_fe_stats st;
+
+		memset(s, 0, sizeof(*s));
+		VT_CHECK_EQ(pfixture_up(&p, split ? VHU_FE_RX_HDR_SPLIT :
+					VHU_FE_RX_ONE, 0), 0);
+		struct vhu_fe_vring *vr = vhu_fe_get_vring(p.fx.fe, 0);
+		/* Prefilled: the whole ring, writable 2048-byte buffers. */
+		VT_CHECK_EQ(vhu_fe_vring_inflight(vr), PQSIZE / per);
+		VT_CHECK_EQ(vhu_fe_vring_num_free(vr), PQSIZE % per);
+
+		VT_CHECK_EQ(pdev_rx(&p.rx, t, frame, 1500, 1), 0);
+		VT_CHECK_EQ(t[0].n, per);
+		pdev_use(&p.rx, t[0].id, t[0].written, t[0].slots);
+		VT_CHECK_EQ(vhu_fe_rx_poll(p.fx.fe, 0, rx_record, s, 64), 1);
+		VT_CHECK_EQ(s->len, 1500);
+		VT_CHECK(memcmp(s->data, frame, 1500) == 0);
+		VT_CHECK_EQ(vhu_fe_vring_inflight(vr), PQSIZE / per);  /* re-posted */
+
+		/* Three buffers, the last one late. */
+		VT_CHECK_EQ(pdev_rx(&p.rx, t, frame, sizeof(frame), 3), 0);
+		pdev_use(&p.rx, t[0].id, t[0].written, t[0].slots);
+		pdev_use(&p.rx, t[1].id, t[1].written, t[1].slots);
+		VT_CHECK_EQ(vhu_fe_rx_poll(p.fx.fe, 0, rx_record, s, 64), 0);
+		VT_CHECK_EQ(s->n, 1);
+		pdev_use(&p.rx, t[2].id, t[2].written, t[2].slots);
+		VT_CHECK_EQ(vhu_fe_rx_poll(p.fx.fe, 0, rx_record, s, 64), 1);
+		VT_CHECK_EQ(s->num_buffers, 3);
+		VT_CHECK_EQ(s->len, sizeof(frame));
+		VT_CHECK_EQ(vhu_fe_frame_check(s->data, s->len, NULL), 0);
+
+		/* Laps around the ring, refilled as it goes. */
+		for (unsigned int i = 0; i < 3 * PQSIZE; i++) {
+			size_t len = 60 + i % 1400;
+
+			VT_CHECK_EQ(pdev_rx(&p.rx, t, frame, len, 1), 0);
+			pdev_use(&p.rx, t[0].id, t[0].written, t[0].slots);
+			if (i % 7 == 6 || i + 1 == 3 * PQSIZE)
+				VT_CHECK(vhu_fe_rx_poll(p.fx.fe, 0, rx_record, s,
+							64) > 0);
+		}
+		vhu_fe_get_stats(p.fx.fe, &st);
+		VT_CHECK_EQ(st.rx_packets, 2 + 3 * PQSIZE);
+		VT_CHECK_EQ(st.rx_buffers, 4 + 3 * PQSIZE);
+		VT_CHECK_EQ(st.rx_violations, 0);
+		VT_CHECK_EQ(vhu_fe_vring_inflight(vr), PQSIZE / per);
+
+		/* A used length beyond the buffer. */
+		VT_CHECK_EQ(pdev_rx(&p.rx, t, frame, 100, 1), 0);
+		pdev_use(&p.rx, t[0].id, 2049, t[0].slots);
+		VT_CHECK_EQ(vhu_fe_rx_poll(p.fx.fe, 0, rx_record, s, 64), -EPROTO);
+		fixture_down(&p.fx);
+	}
+	free(s);
+}
+
+/* A back-end gone without GET_VRING_BASE: the ring restarts after the
+ * last used descriptor it wrote, as QEMU does. */
+static void
+test_packed_resume(void)
+{
+	struct pfixture p;
+	struct ptaken t[3];
+	struct vhu_fe_msg m;
+	struct vhu_wire_vring_state st;
+	struct vhu_fe_packed_base b;
+	uint8_t frame[64];
+	int sv[2];
+
+	VT_CHECK_EQ(pfixture_up(&p, VHU_FE_RX_ONE, 0), 0);
+	VT_CHECK_EQ(vhu_fe_frame_build(frame, sizeof(frame), 1), 0);
+	for (unsigned int i = 0; i < 3; i++)
+		VT_CHECK_EQ(vhu_fe_tx_post(p.fx.fe, 0, frame, sizeof(frame), NULL), 0);
+	VT_CHECK_EQ(vhu_fe_tx_flush(p.fx.fe, 0), 0);
+	for (unsigned int i = 0; i < 3; i++)
+		VT_CHECK_EQ(pdev_take(&p.tx, &t[i]), 0);
+	pdev_use(&p.tx, t[0].id, 0, 1);
+	pdev_use(&p.tx, t[1].id, 0, 1);
+	vhu_fe_disconnect(p.fx.fe);
+	VT_CHECK_EQ(pair(sv), 0);
+	VT_CHECK_EQ(vhu_fe_attach(p.fx.fe, sv[0]), 0);
+	VT_CHECK_EQ(vhu_fe_start_ring(p.fx.fe, 1), 0);   /* no REPLY_ACK now */
+	VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_SET_VRING_NUM, 8, 0, false), 0);
+	VT_CHECK_EQ(expect(sv[1], &m, VHU_REQ_SET_VRING_BASE, 8, 0, false), 0);
+	memcpy(&st, m.payload, 8);
+	vhu_fe_packed_base_decode(st.num, &b);
+	VT_CHECK(b.avail_idx == 2 && b.avail_wrap && b.used_idx == 2 &&
+		 b.used_wrap);
+	/* What was used before is still there to reclaim. */
+	VT_CHECK_EQ(vhu_fe_tx_reclaim(p.fx.fe, 0), 2);
+	while (vhu_fe_msg_recv(sv[1], &m, 0) == 0)
+		vhu_fe_msg_close_fds(&m);
+	close(sv[1]);
+	fixture_down(&p.fx);
+}
+
 /* ---- frames ---- */
 
 static void
@@ -1177,6 +2248,17 @@ main(void)
 		{ "used_checks", test_used_checks },
 		{ "rx_merge", test_rx_merge },
 		{ "raw_push", test_raw_push },
+		{ "packed_layout", test_packed_layout },
+		{ "packed_chains", test_packed_chains },
+		{ "packed_wrap", test_packed_wrap },
+		{ "packed_in_order", test_packed_in_order },
+		{ "packed_bad_used", test_packed_bad_used },
+		{ "packed_raw_push", test_packed_raw_push },
+		{ "packed_setup", test_packed_setup },
+		{ "packed_tx", test_packed_tx },
+		{ "packed_tx_in_order", test_packed_tx_in_order },
+		{ "packed_rx", test_packed_rx },
+		{ "packed_resume", test_packed_resume },
 		{ "frames", test_frames },
 		{ "no_leaks", test_no_leaks },
 	};
