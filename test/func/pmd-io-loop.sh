@@ -40,7 +40,7 @@ loop() {
 	vt_log "--- $name: $N frames through net_vhu and back: $*"
 	m=$(pmd_mark be)
 	vt_start "fe-$name" "$VHU_FE" --path "$SOCK" --tx "$N" --rx "$N" \
-		--pattern --timeout 90 "$@"
+		--pattern --timeout 90 "${PMD_VHU_FE_RING[@]}" "$@"
 	pmd_wait_rings be "$m" 1
 	pmd_start be
 	vt_wait "fe-$name" 100 || rc=$?

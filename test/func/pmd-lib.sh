@@ -109,12 +109,14 @@ pmd_be() {
 }
 
 # pmd_fe NAME WORKER DEVARGS [TESTPMD_ARGS...]: testpmd with one
-# virtio-user port (DEVARGS after "net_virtio_user0,"). With server=1
+# virtio-user port (DEVARGS after "net_virtio_user0,", then
+# $PMD_FE_DEVARGS if set, e.g. packed_vq=1 for packed rings). With server=1
 # its prompt comes only once a back-end connected: see pmd_prompt.
 pmd_fe() {
 	local name=$1 worker=$2 devargs=$3; shift 3
 	pmd_testpmd_i "$name" "$worker" -- \
-		--vdev "net_virtio_user0,$devargs" -- "$@"
+		--vdev "net_virtio_user0,$devargs${PMD_FE_DEVARGS:+,$PMD_FE_DEVARGS}" \
+		-- "$@"
 }
 
 # pmd_prompt NAME [TIMEOUT_S]: wait for an interactive testpmd's first
@@ -287,3 +289,21 @@ pmd_check_log() {
 		vt_fail "$1: sanitizer report in its log"
 	fi
 }
+
+# pmd_assert_ring_format NAME: the features NAME's net_vhu last logged as
+# negotiated select the ring format PMD_FE_DEVARGS asked the front-end
+# for (packed_vq=1: VIRTIO_F_RING_PACKED, bit 34; else split).
+pmd_assert_ring_format() {
+	local f want=split got=split
+	f=$(sed -n 's/.* features 0x\([0-9a-f]*\) (virtio-net header.*/\1/p' \
+		"$VT_DIR/$1.log" | tail -n 1)
+	[ -n "$f" ] || vt_fail "$1 logged no negotiated features"
+	case ",${PMD_FE_DEVARGS:-}," in *,packed_vq=1,*) want=packed ;; esac
+	(((0x$f >> 34) & 1)) && got=packed
+	vt_assert_eq "$got" "$want" "ring format negotiated (features 0x$f)"
+}
+
+# vhu-fe's option for the ring format PMD_FE_DEVARGS asks virtio-user for,
+# so both front-ends of a test use the same one.
+PMD_VHU_FE_RING=()
+case ",${PMD_FE_DEVARGS:-}," in *,packed_vq=1,*) PMD_VHU_FE_RING=(--packed) ;; esac

@@ -22,6 +22,7 @@ pmd_fe fe 0 "path=$SOCK,queues=2" --rxq=2 --txq=2 --txpkts=64
 pmd_prompt fe
 pmd_wait_rings be "$m" 2 30
 pmd_wait_link be 0 up 20 || vt_fail "net_vhu link not up"
+pmd_assert_ring_format be
 
 vt_log "--- guest TX on both queues -> net_vhu RX"
 pmd_do be "set fwd rxonly" "Set rxonly"

@@ -41,6 +41,7 @@ front_end() {
 	pmd_fe "$1" 0 "path=$SOCK$FE_OPTS" --txpkts=64
 	pmd_prompt "$1"
 	pmd_wait_link be 0 up 20 || vt_fail "$1: net_vhu link not up"
+	pmd_assert_ring_format be
 }
 
 if [ "$CLIENT" = 1 ]; then

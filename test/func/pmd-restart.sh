@@ -41,6 +41,7 @@ vt_wait_file "$SOCK" 20 || vt_fail "virtio-user did not listen on $SOCK"
 pmd_be be 1 "$DEVARGS"
 pmd_prompt fe
 pmd_wait_link be 0 up 20 || vt_fail "net_vhu link not up"
+pmd_assert_ring_format be
 both_ways "at start"
 
 vt_log "--- net_vhu port stop/start while the guest sends"
@@ -103,6 +104,7 @@ for i in 1 2 3; do
 	pmd_start be
 	out=$VT_DIR/fe-$i.log
 	timeout 60 "$VHU_FE" --path "$SOCK2" --tx 5000 --rx 5000 --pattern \
+		"${PMD_VHU_FE_RING[@]}" \
 		--size 60-1514 --timeout 30 >"$out" 2>&1 || vt_fail "attach $i: vhu-fe failed"
 	vt_assert_eq "$(sed -n 's/^rx_packets=//p' "$out")" 5000 "attach $i: frames back"
 	vt_assert_eq "$(sed -n 's/^rx_bad=//p' "$out")" 0 "attach $i: bad frames"

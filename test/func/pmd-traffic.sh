@@ -31,6 +31,7 @@ pmd_prompt fe
 pmd_wait_link be 0 up 20 || vt_fail "net_vhu link not up with the front-end ready"
 vt_wait_log be 'Port 0: link state change event' 10 || vt_fail "no LSC event"
 vt_wait_log be 'Port 0: queue state event' 10 || vt_fail "no queue state event"
+pmd_assert_ring_format be
 
 vt_log "--- guest TX -> net_vhu RX"
 pmd_do be "set fwd rxonly" "Set rxonly"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Split-ring datapath against real front-ends, with vhu-testbe (a small
-# program on lib/vhu) as the back-end:
+# The datapath of one ring format (split or packed) against real
+# front-ends, with vhu-testbe (a small program on lib/vhu) as the back-end:
 #  (a) guest TX: stock testpmd virtio-user in txonly; vhu-testbe counts and
 #      checks every frame; its count must equal testpmd's TX-packets;
 #  (b) guest RX: vhu-testbe sends exactly N frames; testpmd virtio-user in
@@ -10,17 +10,23 @@
 #      vhu-testbe returns each unchanged, vhu-fe receives all N with
 #      identical bytes.
 #
-# Usage: split-virtio-user.sh VHU_TESTBE VHU_FE MRG_RXBUF IN_ORDER
+# Usage: virtio-user.sh VHU_TESTBE VHU_FE split|packed MRG_RXBUF IN_ORDER
 set -u
 TESTBE=$1
 VHU_FE=$2
-MRG=$3
-INORDER=$4
+RING=$3
+MRG=$4
+INORDER=$5
 . "${VHU_TEST_SUPPORT:-$(dirname "$0")/../support}/vhu-test-lib.sh"
 
-vt_init "split-vu-m$MRG-i$INORDER"
+vt_init "$RING-vu-m$MRG-i$INORDER"
 command -v dpdk-testpmd >/dev/null || vt_skip "dpdk-testpmd is not installed"
-FE_DEV_OPTS="mrg_rxbuf=$MRG,in_order=$INORDER"
+case "$RING" in
+split) PACKED=0; FE_RING_OPT=() ;;
+packed) PACKED=1; FE_RING_OPT=(--packed) ;;
+*) vt_fail "ring format '$RING' is neither split nor packed" ;;
+esac
+FE_DEV_OPTS="mrg_rxbuf=$MRG,in_order=$INORDER,packed_vq=$PACKED"
 N=200000
 
 val() { sed -n "s/^$2=//p" "$VT_DIR/$1.log" | tail -n 1; }
@@ -82,7 +88,7 @@ vt_assert_eq "$(vt_testpmd_total feb RX-packets)" "$N" "(b) testpmd RX-packets"
 
 vt_log "--- (c) io loop: vhu-fe -> vhu io -> vhu-fe, identical bytes"
 start_be bec --mode io
-timeout 120 "$VHU_FE" --path "$VT_DIR/bec.sock" --mrg-rxbuf "$MRG" \
+timeout 120 "$VHU_FE" --path "$VT_DIR/bec.sock" --mrg-rxbuf "$MRG" "${FE_RING_OPT[@]}" \
 	--tx 50000 --rx 50000 --size 60-1500 --pattern --timeout 90 \
 	>"$VT_DIR/fec.log" 2>&1 || vt_fail "(c) vhu-fe failed"
 vt_assert_eq "$(val fec rx_packets)" 50000 "(c) frames looped back"
