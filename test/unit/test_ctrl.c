@@ -4,7 +4,8 @@
  * transition of the seed (start on SET_VRING_KICK with no kick, stop on
  * GET_VRING_BASE, restart and resume, started+disabled, stopped), and the
  * bad-input classes: a clear nack, nothing changed, no leaked fd or
- * mapping, other devices unaffected.
+ * mapping, other devices unaffected. On split rings, or packed ones with
+ * VHU_TEST_RING=packed (ctrl-packed: 32-bit ring bases, any ring size).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,23 +106,46 @@ test_stop_restart_resume(void)
 	struct rte_mbuf *pkts[32];
 	uint64_t seq = 0;
 	uint32_t base;
-	uint16_t used_before;
+	uint16_t used_before = 0, flags_before = 0;
 
 	VT_CHECK_EQ(vt_dev_up(&t, "stop", 1, no_kick_injection), 0);
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 7, 200, 0), 0);
 	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 7, &seq), 7);
 	VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 1, &base), 0);
-	VT_CHECK_EQ(base, 7);
+	if (vt_packed()) {
+		/* Avail and used positions 7, both wrap counters 1. */
+		struct vhu_fe_packed_base b;
+
+		vhu_fe_packed_base_decode(base, &b);
+		VT_CHECK_EQ(b.avail_idx, 7);
+		VT_CHECK(b.avail_wrap);
+		VT_CHECK_EQ(b.used_idx, 7);
+		VT_CHECK(b.used_wrap);
+		VT_CHECK_EQ(base, 0x80078007u);
+	} else {
+		VT_CHECK_EQ(base, 7);
+	}
 	VT_CHECK(ring_is(t.dev, 1, false, true));
 	VT_CHECK(ring_is(t.dev, 0, true, true)); /* the other ring runs */
 	VT_CHECK(vt_wait_count(&t.ev.destroyed, 1));
 
 	/* Stopped: packets posted now are not touched. */
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 200, 7), 0);
-	vhu_fe_vring_get_raw(vhu_fe_get_vring(t.fe, 1), &raw);
-	used_before = raw.used->idx;
+	raw = vt_raw(t.fe, 1);
+	if (raw.packed) {
+		/* The 7 used descriptors, nothing after them. */
+		VT_CHECK_EQ(vt_used_pending(t.fe, 1), 7);
+		flags_before = raw.pdesc[7].flags;
+	} else {
+		used_before = raw.used->idx;
+	}
 	VT_CHECK_EQ(vhu_dequeue_burst(t.dev, 0, vt_pool(), pkts, 32), 0);
-	VT_CHECK_EQ(raw.used->idx, used_before);
+	if (raw.packed) {
+		VT_CHECK_EQ(vt_used_pending(t.fe, 1), 7);
+		VT_CHECK_EQ(raw.pdesc[7].flags, flags_before);
+	} else {
+		VT_CHECK_EQ(raw.used->idx, used_before);
+	}
 
 	/* Restart: resumes with the requests already available. */
 	VT_CHECK_EQ(vhu_fe_start_ring(t.fe, 1), 0);
@@ -173,16 +197,25 @@ test_started_disabled(void)
 	VT_CHECK(ring_is(t.dev, 1, true, false));
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 4, 100, 0), 0);
 	VT_CHECK_EQ(vhu_dequeue_burst(t.dev, 0, vt_pool(), pkts, 32), 0);
-	vhu_fe_vring_get_raw(vhu_fe_get_vring(t.fe, 1), &raw);
-	VT_CHECK_EQ(raw.used->idx, 4); /* consumed */
+	raw = vt_raw(t.fe, 1);
+	/* consumed */
+	if (raw.packed)
+		VT_CHECK_EQ(vt_used_pending(t.fe, 1), 4);
+	else
+		VT_CHECK_EQ(raw.used->idx, 4);
 	VT_CHECK_EQ(vhu_device_ring_stats(t.dev, 1, &st), 0);
 	VT_CHECK_EQ(st.drop_disabled, 4);
 
 	m = make_pkt(100, 0);
 	VT_CHECK(m != NULL);
 	VT_CHECK_EQ(vhu_enqueue_burst(t.dev, 0, &m, 1), 0);
-	vhu_fe_vring_get_raw(vhu_fe_get_vring(t.fe, 0), &raw);
-	VT_CHECK_EQ(raw.used->idx, 0);
+	raw = vt_raw(t.fe, 0);
+	if (raw.packed) {
+		VT_CHECK_EQ(vt_used_pending(t.fe, 0), 0);
+		VT_CHECK(!vt_packed_used(raw.pdesc[0].flags, true));
+	} else {
+		VT_CHECK_EQ(raw.used->idx, 0);
+	}
 
 	/* Enabled again: it flows. */
 	VT_CHECK_EQ(vhu_fe_set_vring_enable(t.fe, 0, true), 0);
@@ -378,6 +411,7 @@ test_disconnect_reconnect(void)
 
 		VT_CHECK_EQ(vhu_fe_connect(t.fe), 0);
 		VT_CHECK_EQ(vhu_fe_setup(t.fe), 0);
+		VT_CHECK_EQ(vt_check_format(t.fe), 0);
 		VT_CHECK(vt_wait_count(&t.ev.ready, round + 1));
 		VT_CHECK_EQ(vt_fe_send(t.fe, 0, 5, 64, 0), 0);
 		VT_CHECK_EQ(vt_be_recv(t.dev, 0, 5, &seq), 5);
@@ -420,6 +454,7 @@ test_client_mode(void)
 	dc.path = path;
 	vhu_fe_config_default(&fc);
 	fc.path = path;
+	fc.packed = vt_packed();
 	client_mode(&fc);
 	VT_CHECK_EQ(vhu_fe_create(&fc, &fe), 0);
 	/* The back-end starts first and retries until we listen. */
@@ -431,6 +466,7 @@ test_client_mode(void)
 
 		VT_CHECK_EQ(vhu_fe_connect(fe), 0);
 		VT_CHECK_EQ(vhu_fe_setup(fe), 0);
+		VT_CHECK_EQ(vt_check_format(fe), 0);
 		VT_CHECK_EQ(vt_fe_send(fe, 0, 4, 64, 0), 0);
 		VT_CHECK_EQ(vt_be_recv(dev, 0, 4, &seq), 4);
 		vhu_fe_disconnect(fe);
@@ -479,7 +515,23 @@ test_before_set_owner(void)
 		uint32_t base = 99;
 
 		VT_CHECK_EQ(vhu_fe_set_vring_enable(t.fe, 0, false), 0);
-		VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 0, &base), 0);
+		if (vt_packed()) {
+			/* No features yet: the back-end answers 0, which the
+			 * front-end's fresh packed ring (both wrap counters 1)
+			 * cannot take; check the reply as it is. */
+			struct vhu_wire_vring_state q = { .index = 0 }, rep;
+			struct vhu_fe_req r = {
+				.request = VHU_REQ_GET_VRING_BASE,
+				.payload = &q, .size = sizeof(q),
+				.reply = &rep, .reply_size = sizeof(rep),
+			};
+
+			VT_CHECK_EQ(vhu_fe_request(t.fe, &r), 0);
+			VT_CHECK_EQ(rep.index, 0);
+			base = rep.num;
+		} else {
+			VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 0, &base), 0);
+		}
 		VT_CHECK_EQ(base, 0);
 		VT_CHECK(vhu_device_connected(t.dev));
 	}
@@ -572,6 +624,40 @@ test_bad_ring_index_and_size(void)
 	s.num = 2;
 	VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_VRING_ENABLE, &s, 8, NULL, 0) ==
 		    -EREMOTEIO, 1);
+	if (vt_packed()) {
+		/* RING_PACKED negotiated: any size 1..32768. */
+		static const uint32_t bad[] = { 0, 32769, 65536, 1u << 31 };
+		static const uint32_t good[] = { 1, 3, 1000, 32768, 100 };
+		uint64_t f = F(VIRTIO_F_VERSION_1) | F(VIRTIO_F_RING_PACKED) |
+			F(VHU_F_PROTOCOL_FEATURES);
+
+		VT_CHECK_EQ(vhu_fe_set_features(t.fe, f), 0);
+		for (unsigned int i = 0; i < RTE_DIM(bad); i++) {
+			s = (struct vhu_wire_vring_state){ .index = 0,
+							    .num = bad[i] };
+			VT_CHECK(req(t.fe, VHU_REQ_SET_VRING_NUM, &s, 8, NULL,
+				     0) == -EREMOTEIO);
+			VT_CHECK_EQ(vhu_fe_last_ack(t.fe), EINVAL);
+		}
+		for (unsigned int i = 0; i < RTE_DIM(good); i++) {
+			s = (struct vhu_wire_vring_state){ .index = 1,
+							    .num = good[i] };
+			VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_VRING_NUM, &s, 8,
+					NULL, 0), 0);
+		}
+		/* The size is checked again in the format the ring starts
+		 * with: 100 (and the addresses) taken packed, then split
+		 * features: not started, the addresses refused. */
+		VT_CHECK_EQ(vhu_fe_set_mem_table(t.fe), 0);
+		VT_CHECK_EQ(vhu_fe_set_vring_addr(t.fe, 1), 0);
+		f &= ~F(VIRTIO_F_RING_PACKED);
+		VT_CHECK_EQ(vhu_fe_set_features(t.fe, f), 0);
+		file = 1 | VHU_WIRE_VRING_NOFD;
+		VT_CHECK(req(t.fe, VHU_REQ_SET_VRING_KICK, &file, 8, NULL, 0) ==
+			 -EREMOTEIO);
+		VT_CHECK(ring_is(t.dev, 1, false, false));
+		VT_CHECK_EQ(vhu_fe_set_vring_addr(t.fe, 1), -EREMOTEIO);
+	}
 	vt_dev_close(&t);
 }
 
@@ -690,7 +776,8 @@ test_bad_ring_addresses(void)
 	struct vt_dev t = { 0 };
 	struct vhu_wire_vring_addr a = { 0 };
 	struct vhu_wire_vring_state s = { .index = 1, .num = 5 };
-	uint64_t seq = 0;
+	uint64_t seq = 0, file = 1 | VHU_WIRE_VRING_NOFD;
+	uint32_t base;
 
 	VT_CHECK_EQ(vt_dev_up(&t, "badaddr", 1, no_kick_injection), 0);
 	/* Outside the table. */
@@ -707,6 +794,100 @@ test_bad_ring_addresses(void)
 	VT_CHECK(req(t.fe, VHU_REQ_SET_VRING_NUM, &s, 8, NULL, 0) == -EREMOTEIO);
 	/* Nothing changed: traffic flows from where it was. */
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
+
+	/* A base that does not fit the ring: split rings take 16 bits
+	 * (refused at once); packed positions beyond the ring are refused
+	 * when the ring starts. The ring stays stopped, then starts from
+	 * the right one and traffic goes on. */
+	VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 1, &base), 0);
+	if (vt_packed()) {
+		struct vhu_fe_packed_base b[] = {
+			{ .avail_idx = 256, .avail_wrap = true,
+			  .used_idx = 3, .used_wrap = true },
+			{ .avail_idx = 3, .avail_wrap = true,
+			  .used_idx = 300, .used_wrap = true },
+		};
+
+		for (unsigned int i = 0; i < RTE_DIM(b); i++) {
+			s.num = vhu_fe_packed_base_encode(&b[i]);
+			VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_VRING_BASE, &s, 8,
+					NULL, 0), 0);
+			VT_CHECK(req(t.fe, VHU_REQ_SET_VRING_KICK, &file, 8,
+				     NULL, 0) == -EREMOTEIO);
+			VT_CHECK(ring_is(t.dev, 1, false, true));
+		}
+		/* DPDK 22.11's form, without the used half: used = avail. */
+		VT_CHECK_EQ(base, 0x80038003u);
+		s.num = 0x8003;
+		VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_VRING_BASE, &s, 8, NULL, 0), 0);
+		VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_VRING_KICK, &file, 8, NULL, 0),
+			    0);
+		VT_CHECK(ring_is(t.dev, 1, true, true));
+		VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 3), 0);
+		VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
+		VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 1, &base), 0);
+		VT_CHECK_EQ(base, 0x80068006u);
+	} else {
+		s.num = 0x10003;
+		VT_CHECK(req(t.fe, VHU_REQ_SET_VRING_BASE, &s, 8, NULL, 0) ==
+			 -EREMOTEIO);
+		VT_CHECK_EQ(vhu_fe_last_ack(t.fe), EINVAL);
+		VT_CHECK(ring_is(t.dev, 1, false, true));
+	}
+	VT_CHECK_EQ(vhu_fe_start_ring(t.fe, 1), 0);
+	VT_CHECK(ring_is(t.dev, 1, true, true));
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, seq), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
+	vt_dev_close(&t);
+}
+
+/* SET_FEATURES may not change the ring format while a ring is started
+ * (its positions mean something in its format only): refused, nothing
+ * changed. Once every ring is stopped it may, and a ring then starts in
+ * the new format only from a base that fits it. */
+static void
+test_format_change_while_started(void)
+{
+	struct vt_dev t = { 0 };
+	uint64_t f, seq = 0;
+	uint32_t base;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "fmtchg", 1, no_kick_injection), 0);
+	f = vhu_fe_features(t.fe);
+	VT_CHECK_EQ(vhu_device_features(t.dev), f);
+	VT_CHECK(vhu_fe_set_features(t.fe, f ^ F(VIRTIO_F_RING_PACKED)) ==
+		 -EREMOTEIO);
+	VT_CHECK_EQ(vhu_fe_last_ack(t.fe), EBUSY);
+	VT_CHECK_EQ(vhu_device_features(t.dev), f);
+	VT_CHECK_EQ(vhu_fe_set_features(t.fe, f), 0); /* the same: fine */
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
+	/* Every ring stopped: the other format is taken. */
+	VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 0, &base), 0);
+	VT_CHECK_EQ(vhu_fe_get_vring_base(t.fe, 1, &base), 0);
+	VT_CHECK_EQ(base, vt_packed() ? 0x80038003u : 3);
+	{
+		struct vhu_wire_vring_state s = { .index = 1, .num = base };
+		uint64_t file = 1 | VHU_WIRE_VRING_NOFD;
+
+		VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_FEATURES, &(uint64_t){
+			f ^ F(VIRTIO_F_RING_PACKED) }, 8, NULL, 0), 0);
+		VT_CHECK_EQ(vhu_device_features(t.dev),
+			    f ^ F(VIRTIO_F_RING_PACKED));
+		/* Packed to split: the 32-bit base does not fit 16 bits. */
+		if (vt_packed()) {
+			VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_VRING_BASE, &s, 8,
+					NULL, 0), -EREMOTEIO);
+			VT_CHECK(req(t.fe, VHU_REQ_SET_VRING_KICK, &file, 8,
+				     NULL, 0) == -EREMOTEIO);
+			VT_CHECK(ring_is(t.dev, 1, false, true));
+		}
+		VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_FEATURES, &f, 8, NULL, 0), 0);
+	}
+	VT_CHECK_EQ(vhu_fe_start_ring(t.fe, 0), 0);
+	VT_CHECK_EQ(vhu_fe_start_ring(t.fe, 1), 0);
+	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 3), 0);
 	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
 	vt_dev_close(&t);
 }
@@ -793,6 +974,7 @@ static const struct vhu_test_case cases[] = {
 	{ "oversized_payload_closes", test_oversized_payload_closes },
 	{ "bad_mem_tables", test_bad_mem_tables },
 	{ "bad_ring_addresses", test_bad_ring_addresses },
+	{ "format_change_while_started", test_format_change_while_started },
 	{ "kick_unconfigured_ring", test_kick_unconfigured_ring },
 	{ "other_devices_unaffected", test_other_devices_unaffected },
 	{ "register_errors", test_register_errors },
@@ -802,5 +984,5 @@ int
 main(int argc, char **argv)
 {
 	RTE_SET_USED(argc);
-	return vhu_test_main_eal("ctrl", cases, RTE_DIM(cases), 1, argv[0]);
+	return vt_main("ctrl", cases, RTE_DIM(cases), 1, argv[0]);
 }

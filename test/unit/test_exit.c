@@ -26,6 +26,9 @@ main(int argc, char **argv)
 	uint64_t seq = 0;
 
 	RTE_SET_USED(argc);
+	if (vt_ring_format() < 0)
+		return 2;
+	fprintf(stderr, "exit: ring format %s (VHU_TEST_RING)\n", vt_ring_name());
 	snprintf(prefix, sizeof(prefix), "vhu-test-exit-%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(eal_argv), eal_argv) < 0) {
 		fprintf(stderr, "rte_eal_init failed\n");

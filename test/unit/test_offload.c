@@ -7,7 +7,8 @@
  * checksums where the guest or the application does not take part, and
  * each class of invalid header (dropped, counted) or unusable mbuf
  * metadata (dropped, counted). Checksums are verified here with an
- * independent big-endian implementation.
+ * independent big-endian implementation. On split rings, or packed ones
+ * with VHU_TEST_RING=packed (offload-packed).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -73,6 +74,8 @@ ot_open(struct vt_dev *t, const char *name, uint64_t offloads,
 	int ret;
 
 	memset(t, 0, sizeof(*t));
+	if (vt_ring_format() < 0)
+		return -EINVAL;
 	vt_sock_path(t->path, sizeof(t->path), name);
 	dc.path = t->path;
 	dc.ctx = &t->ev;
@@ -85,6 +88,7 @@ ot_open(struct vt_dev *t, const char *name, uint64_t offloads,
 	vhu_fe_config_default(&fc);
 	fc.path = t->path;
 	fc.timeout_ms = 3000;
+	fc.packed = vt_packed();
 	apply_knobs(&fc);
 	return vhu_fe_create(&fc, &t->fe);
 }
@@ -98,6 +102,8 @@ ot_up(struct vt_dev *t, const char *name, uint64_t offloads)
 		ret = vhu_fe_connect(t->fe);
 	if (ret == 0)
 		ret = vhu_fe_setup(t->fe);
+	if (ret == 0)
+		ret = vt_check_format(t->fe);
 	return ret;
 }
 
@@ -1190,5 +1196,5 @@ int
 main(int argc, char **argv)
 {
 	RTE_SET_USED(argc);
-	return vhu_test_main_eal("offload", cases, RTE_DIM(cases), 1, argv[0]);
+	return vt_main("offload", cases, RTE_DIM(cases), 1, argv[0]);
 }

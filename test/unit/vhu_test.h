@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 extern int vhu_test_failed_checks;
+/* Cases skipped (VT_SKIP) and the name of the case running. */
+extern int vhu_test_skipped;
+extern const char *vhu_test_case_name;
 
 #define VT_CHECK(cond) do { \
 	if (!(cond)) { \
@@ -24,6 +27,16 @@ extern int vhu_test_failed_checks;
 		vhu_test_failed_checks++; \
 		return; \
 	} \
+} while (0)
+
+/* Skip the rest of the running case: printed "SKIP <case>: <why>",
+ * reported [ SKIP ], not a failure. */
+#define VT_SKIP(...) do { \
+	fprintf(stderr, "  SKIP %s: ", vhu_test_case_name); \
+	fprintf(stderr, __VA_ARGS__); \
+	fprintf(stderr, "\n"); \
+	vhu_test_skipped++; \
+	return; \
 } while (0)
 
 #define VT_CHECK_EQ(a, b) do { \
@@ -76,13 +89,15 @@ static inline int
 vhu_test_run(const char *suite, const struct vhu_test_case *cases, size_t n)
 {
 	const char *filter = getenv("VHU_TEST_FILTER");
-	unsigned int passed = 0, failed = 0;
+	unsigned int passed = 0, failed = 0, skipped = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (filter != NULL && strstr(cases[i].name, filter) == NULL)
 			continue;
 		int before = vhu_test_failed_checks;
+		int skips = vhu_test_skipped;
 		fprintf(stderr, "[ RUN  ] %s.%s\n", suite, cases[i].name);
+		vhu_test_case_name = cases[i].name;
 		cases[i].fn();
 		/* A case that passed must have closed what it opened. */
 		unsigned int left = vhu_test_remove_sockets();
@@ -94,16 +109,21 @@ vhu_test_run(const char *suite, const struct vhu_test_case *cases, size_t n)
 		if (vhu_test_failed_checks != before) {
 			fprintf(stderr, "[ FAIL ] %s.%s\n", suite, cases[i].name);
 			failed++;
+		} else if (vhu_test_skipped != skips) {
+			fprintf(stderr, "[ SKIP ] %s.%s\n", suite, cases[i].name);
+			skipped++;
 		} else {
 			fprintf(stderr, "[  OK  ] %s.%s\n", suite, cases[i].name);
 			passed++;
 		}
 	}
-	fprintf(stderr, "%s: %u cases passed, %u failed\n", suite, passed, failed);
+	fprintf(stderr, "%s: %u cases passed, %u skipped, %u failed\n", suite,
+		passed, skipped, failed);
 	return failed ? 1 : 0;
 }
 
-#define VHU_TEST_MAIN_DEFS int vhu_test_failed_checks
+#define VHU_TEST_MAIN_DEFS int vhu_test_failed_checks, vhu_test_skipped; \
+	const char *vhu_test_case_name
 
 /* Open fds of this process, for leak checks (compare before/after). */
 static inline long

@@ -4,11 +4,18 @@
  * front-end in one process: a registered device on a private socket, a
  * vhu_fe connected to it, a mempool, callback bookkeeping, and fd/mapping
  * counters for leak checks.
+ *
+ * Ring format: the environment picks it for every front-end the fixture
+ * creates: VHU_TEST_RING=packed drives packed virtqueues
+ * (VIRTIO_F_RING_PACKED), VHU_TEST_RING=split (or unset, or empty) split
+ * ones; anything else is an error. meson registers each ring-exercising
+ * binary once per format (test/unit/meson.build, "-packed" names).
  */
 #ifndef VHU_TEST_DEV_H
 #define VHU_TEST_DEV_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +26,68 @@
 #include "vhu.h"
 #include "vhu_fe.h"
 #include "vhu_test.h"
+#include "vhu_test_eal.h"
+
+/* VHU_TEST_RING: 0 split (unset, empty or "split"), 1 packed ("packed"),
+ * -1 anything else (printed). */
+static inline int
+vt_ring_format(void)
+{
+	const char *v = getenv("VHU_TEST_RING");
+
+	if (v == NULL || v[0] == '\0' || strcmp(v, "split") == 0)
+		return 0;
+	if (strcmp(v, "packed") == 0)
+		return 1;
+	fprintf(stderr, "VHU_TEST_RING=\"%s\" is not a ring format: use "
+		"\"split\" (the default) or \"packed\"\n", v);
+	return -1;
+}
+
+/* Whether the cases drive packed rings. */
+static inline bool
+vt_packed(void)
+{
+	return vt_ring_format() == 1;
+}
+
+static inline const char *
+vt_ring_name(void)
+{
+	return vt_packed() ? "packed" : "split";
+}
+
+/*
+ * Skip the running case on packed rings: for what only a split ring has
+ * (say why). Prints "SKIP <case>: split-only (<why>)".
+ */
+#define VT_SPLIT_ONLY(why) do { \
+	if (vt_packed()) \
+		VT_SKIP("split-only (%s)", why); \
+} while (0)
+
+/* One part of a case that only a split ring has: printed
+ * "SKIP <case>: split-only (<part>: <why>)", not counted (the rest of
+ * the case runs). */
+static inline void
+vt_skip_part(const char *part, const char *why)
+{
+	fprintf(stderr, "  SKIP %s: split-only (%s: %s)\n",
+		vhu_test_case_name, part, why);
+}
+
+/* main() of a binary whose cases drive rings: check VHU_TEST_RING and
+ * print the format before the first case, then run them under EAL. */
+static inline int
+vt_main(const char *suite, const struct vhu_test_case *cases, size_t n,
+		int lcores, const char *argv0)
+{
+	if (vt_ring_format() < 0)
+		return 2;
+	fprintf(stderr, "%s: ring format %s (VHU_TEST_RING)\n", suite,
+		vt_ring_name());
+	return vhu_test_main_eal(suite, cases, n, lcores, argv0);
+}
 
 struct vt_events {
 	int ready;
@@ -139,6 +208,8 @@ vt_dev_open(struct vt_dev *t, const char *name, uint16_t qps,
 	struct vhu_fe_config fc;
 	int ret;
 
+	if (vt_ring_format() < 0)
+		return -EINVAL;
 	memset(&t->ev, 0, sizeof(t->ev));
 	vt_sock_path(t->path, sizeof(t->path), name);
 	dc.path = t->path;
@@ -153,9 +224,27 @@ vt_dev_open(struct vt_dev *t, const char *name, uint16_t qps,
 	fc.path = t->path;
 	fc.queue_pairs = qps;
 	fc.timeout_ms = 3000;
+	fc.packed = vt_packed();
 	if (cfg_tweak != NULL)
 		cfg_tweak(&fc);
 	return vhu_fe_create(&fc, &t->fe);
+}
+
+/* After set-up: whether the front-end negotiated the ring format the
+ * cases asked for and drives its rings in it (a case that passes on the
+ * wrong format proves nothing). 0 or -EPROTO (printed). */
+static inline int
+vt_check_format(struct vhu_fe *fe)
+{
+	bool packed = (vhu_fe_features(fe) &
+		       (1ULL << VIRTIO_F_RING_PACKED)) != 0;
+
+	if (packed == vt_packed() &&
+	    vhu_fe_vring_is_packed(vhu_fe_get_vring(fe, 0)) == packed)
+		return 0;
+	fprintf(stderr, "  the front-end runs %s rings, not %s ones\n",
+		packed ? "packed" : "split", vt_ring_name());
+	return -EPROTO;
 }
 
 /* Open, connect and run the whole start-up sequence. */
@@ -169,6 +258,8 @@ vt_dev_up(struct vt_dev *t, const char *name, uint16_t qps,
 		ret = vhu_fe_connect(t->fe);
 	if (ret == 0)
 		ret = vhu_fe_setup(t->fe);
+	if (ret == 0)
+		ret = vt_check_format(t->fe);
 	return ret;
 }
 
@@ -193,6 +284,80 @@ vt_pool(void)
 					     RTE_MBUF_DEFAULT_BUF_SIZE,
 					     SOCKET_ID_ANY);
 	return mp;
+}
+
+/* The raw view of ring `ring` of fe (vhu_fe_vring_get_raw). */
+static inline struct vhu_fe_vring_raw
+vt_raw(struct vhu_fe *fe, unsigned int ring)
+{
+	struct vhu_fe_vring_raw raw;
+
+	vhu_fe_vring_get_raw(vhu_fe_get_vring(fe, ring), &raw);
+	return raw;
+}
+
+/* Used entries of ring `ring` the device wrote and the driver has not
+ * taken yet (split: used->idx past last_used; packed: used descriptors
+ * from the driver's next used slot on), each checked by the front-end;
+ * negative on a bad one. */
+static inline int
+vt_used_pending(struct vhu_fe *fe, unsigned int ring)
+{
+	return vhu_fe_vring_used_pending(vhu_fe_get_vring(fe, ring));
+}
+
+/* A packed descriptor as the driver writes it (push_raw_packed sets the
+ * AVAIL/USED bits). */
+static inline struct vring_packed_desc
+vt_pdesc(uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	return (struct vring_packed_desc){ .addr = addr, .len = len,
+		.id = id, .flags = flags };
+}
+
+#define VT_PACKED_F_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
+#define VT_PACKED_F_USED ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
+
+/* Whether packed descriptor flags say "used" for a slot whose used wrap
+ * counter is wrap (AVAIL = USED = wrap). */
+static inline bool
+vt_packed_used(uint16_t flags, bool wrap)
+{
+	return !!(flags & VT_PACKED_F_AVAIL) == wrap &&
+		!!(flags & VT_PACKED_F_USED) == wrap;
+}
+
+/*
+ * SET_VRING_ADDR of ring `ring` with VHOST_VRING_F_LOG (what QEMU sends
+ * for migration), the ring's own addresses in its format. log_guest_addr
+ * is the used ring's GPA; for a packed ring QEMU sends the device area's
+ * (lib/vhu logs packed used descriptors where they are written: the
+ * descriptor ring). @return 0 or what vhu_fe_request() returned.
+ */
+static inline int
+vt_set_vring_addr_logged(struct vhu_fe *fe, unsigned int ring)
+{
+	struct vhu_fe_vring_raw raw = vt_raw(fe, ring);
+	struct vhu_wire_vring_addr a = {
+		.index = ring, .flags = VHU_WIRE_VRING_F_LOG,
+		.log_guest_addr = raw.used_gpa,
+	};
+	struct vhu_fe_req r = {
+		.request = VHU_REQ_SET_VRING_ADDR,
+		.flags = VHU_WIRE_F_NEED_REPLY, .payload = &a,
+		.size = sizeof(a),
+	};
+
+	if (raw.packed) {
+		a.desc_user_addr = (uintptr_t)raw.pdesc;
+		a.avail_user_addr = (uintptr_t)raw.driver_event;
+		a.used_user_addr = (uintptr_t)raw.device_event;
+	} else {
+		a.desc_user_addr = (uintptr_t)raw.desc;
+		a.avail_user_addr = (uintptr_t)raw.avail;
+		a.used_user_addr = (uintptr_t)raw.used;
+	}
+	return vhu_fe_request(fe, &r);
 }
 
 /* Post n test frames of len bytes on the front-end's TX ring of qp,
