@@ -1097,7 +1097,7 @@ bad_chains_consumed_packed(void)
 	BAD2(sc.gpa + SC_DATA, 40000, VRING_DESC_F_NEXT,
 	     sc.gpa + SC_DATA + 40000, 40000, 0);
 	/* nested indirect: the table holds an INDIRECT descriptor */
-	((struct vring_packed_desc *)(sc.p + SC_NESTED))[0] =
+	((struct vring_packed_desc *)(void *)(sc.p + SC_NESTED))[0] =
 		vt_pdesc(sc.gpa + SC_GOOD, 48, 0, VRING_DESC_F_INDIRECT);
 	BAD1(sc.gpa + SC_NESTED, 16, VRING_DESC_F_INDIRECT);
 	/* bogus indirect lengths: 0 and not a multiple of 16 */
@@ -1105,10 +1105,10 @@ bad_chains_consumed_packed(void)
 	BAD1(sc.gpa + SC_GOOD, 24, VRING_DESC_F_INDIRECT);
 	/* a table larger than the queue: the whole packet in entry 0, then
 	 * zero-length entries (queue size of them is valid, below) */
-	((struct vring_packed_desc *)(sc.p + SC_BIG))[0] =
+	((struct vring_packed_desc *)(void *)(sc.p + SC_BIG))[0] =
 		vt_pdesc(sc.gpa + SC_PKT, hdr_len + GOOD_LEN, 0, 0);
 	for (unsigned int i = 1; i <= num; i++)
-		((struct vring_packed_desc *)(sc.p + SC_BIG))[i] =
+		((struct vring_packed_desc *)(void *)(sc.p + SC_BIG))[i] =
 			vt_pdesc(sc.gpa + SC_DATA, 0, 0, 0);
 	BAD1(sc.gpa + SC_BIG, 16u * (num + 1u), VRING_DESC_F_INDIRECT);
 	/* a misaligned table */
@@ -1120,7 +1120,7 @@ bad_chains_consumed_packed(void)
 	     sc.gpa + SC_GOOD, 48, VRING_DESC_F_INDIRECT);
 	/* too long: more pieces than a chain may have (a table of 129) */
 	for (unsigned int i = 0; i < 129; i++)
-		((struct vring_packed_desc *)(sc.p + SC_MANY))[i] =
+		((struct vring_packed_desc *)(void *)(sc.p + SC_MANY))[i] =
 			vt_pdesc(sc.gpa + SC_DATA + 16 * i, 16, 0, 0);
 	BAD1(sc.gpa + SC_MANY, 129 * 16, VRING_DESC_F_INDIRECT);
 #undef BAD1
