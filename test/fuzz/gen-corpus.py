@@ -632,10 +632,435 @@ def ring_seeds():
     }
 
 
+# ---- fuzz_packed: device set-up, then driver and device operations ----
+
+(P_POST, P_DESC, P_EVENT, P_PUBLISH, P_DEQ, P_ENQ, P_RESTART, P_ENABLE,
+ P_FEATURES, P_LOG, P_RARP, P_WRITE, P_MEM, P_REPEAT) = range(14)
+# feature_bits[] of fuzz_packed.c, in order (RING_PACKED is always added).
+PK_FEATURES = ["VERSION_1", "MRG_RXBUF", "INDIRECT_DESC", "EVENT_IDX",
+               "LOG_ALL", "IN_ORDER", "PROTOCOL_FEATURES", "CSUM",
+               "GUEST_CSUM", "HOST_TSO4", "HOST_TSO6", "GUEST_TSO4",
+               "GUEST_TSO6", "ANY_LAYOUT", "MQ", "MTU"]
+# Ring flags (fuzz_packed.c, "per ring").
+PK_DISABLED, PK_NOT_STARTED, PK_CALL, PK_LOG_USED = 0x04, 0x08, 0x10, 0x20
+# Hostile POST kinds.
+(HK_HEAD_USED, HK_HEAD_OLD, HK_ID, HK_ENDLESS, HK_DIRECTION, HK_INDIRECT,
+ HK_ADDR, HK_ZERO, HK_CROSS, HK_HUGE, HK_LONG) = range(11)
+EV_ENABLE, EV_DISABLE, EV_DESC = 0, 1, 2
+PK_AVAIL, PK_USED = 1 << 7, 1 << 15
+
+
+def pk_features(*names):
+    return sum(1 << PK_FEATURES.index(n) for n in names)
+
+
+def pk_base(pos=0, wrap=1, half=True, used=None, uwrap=1, raw=None):
+    """SET_VRING_BASE: avail half only (DPDK), both halves (QEMU), the used
+    position elsewhere, or a raw 32-bit value."""
+    if raw is not None:
+        return bytes([3]) + struct.pack("<HH", raw & 0xffff, raw >> 16)
+    w = 0 if wrap else 4
+    if used is not None:
+        return bytes([2 | w | (8 if uwrap else 0)]) + struct.pack("<HH", pos,
+                                                                  used)
+    return bytes([(0 if half else 1) | w]) + struct.pack("<H", pos)
+
+
+def pk_ring(size=8, flags=0, base=None, hostile=None):
+    """size: 1..1024 in the ring's slot in A, more in L; hostile: (d, e1,
+    e2) addresses A + 8d, A + 2e1, A + 2e2."""
+    cls = 0 if size <= 16 else 1 if size <= 256 else 2 if size <= 1024 else 3
+    out = bytes([cls | flags | (0xc0 if hostile else 0)])
+    out += struct.pack("<H", size - 1)
+    if hostile:
+        out += struct.pack("<HHH", *hostile)
+    return out + (base if base is not None else pk_base())
+
+
+def pk_setup(features=("VERSION_1",), offloads=0, no_b=False, two_qp=False,
+             log=0, rings=None):
+    if rings is None:
+        rings = [pk_ring(), pk_ring()] * (2 if two_qp else 1)
+    return (bytes([offloads | (0x10 if no_b else 0) | (0x20 if two_qp else 0)])
+            + struct.pack("<HB", pk_features(*features), log) +
+            b"".join(rings))
+
+
+def pk_post(ring, segs, auto=True, indirect=False, hostile=None, defer=False,
+            tmpl=T_V4TCP, hmode=H_ZERO, fill=0, gso=0, raw_hdr=b"", bid=0,
+            itab=None):
+    """A chain at the driver's next position: segs are lengths (auto: the
+    ring's buffers and next id) or (gpa, len); hostile = (kind, param)."""
+    if hostile is not None and hostile[0] == HK_INDIRECT:
+        indirect = True
+    b = (ring | (len(segs) - 1) << 2 | (0x10 if indirect else 0) |
+         (0x20 if hostile is not None else 0) | (0x40 if defer else 0) |
+         (0x80 if auto else 0))
+    out = bytes([P_POST, b, tmpl | hmode << 2 | (fill & 0xf) << 4])
+    if not auto:
+        out += struct.pack("<H", bid)
+    for seg in segs:
+        if auto:
+            out += struct.pack("<H", seg)
+        else:
+            out += gpa_field(seg[0]) + struct.pack("<H", seg[1])
+    if indirect and not auto:
+        out += gpa_field(itab)
+    if hmode == H_GSO:
+        out += struct.pack("<H", gso)
+    elif hmode == H_RAW:
+        out += raw_hdr.ljust(12, b"\0")[:12]
+    if hostile is not None:
+        out += bytes([hostile[0]]) + struct.pack("<H", hostile[1])
+    return out
+
+
+def pk_desc(ring, addr, n, flags, bid=0, pos=0, at=None, make_avail=False):
+    out = bytes([P_DESC, ring | (4 if at is not None else 0) |
+                 (8 if make_avail else 0)])
+    out += gpa_field(at) if at is not None else struct.pack("<H", pos)
+    return out + gpa_field(addr) + struct.pack("<IHH", n, bid, flags)
+
+
+def pk_event(ring, flags, off=0, wrap=0):
+    return bytes([P_EVENT, ring]) + struct.pack("<HH", off | wrap << 15,
+                                                flags)
+
+
+def pk_publish(ring):
+    return bytes([P_PUBLISH, ring])
+
+
+def pk_deq(k=32, qp=0, tiny=False, hold=0):
+    """tiny: from the 16-mbuf pool, hold of them kept meanwhile."""
+    out = bytes([P_DEQ, qp | (2 if tiny else 0) | (k - 1) << 2])
+    return out + (bytes([hold]) if tiny else b"")
+
+
+def pk_enq(*pkts, qp=0):
+    return bytes([P_ENQ, qp | (len(pkts) - 1) << 1]) + b"".join(pkts)
+
+
+def pk_restart(ring, mode=0, low_half=False, size=None, base=None,
+               reinit=False):
+    """mode 0: GET + SET (what it returned) + KICK; 1: GET; 2: KICK;
+    3: GET + new base and size (+ the driver's reset) + KICK."""
+    b = ring | mode << 2 | (0x10 if reinit else 0) | (0x20 if low_half else 0)
+    out = bytes([P_RESTART, b])
+    if mode == 3:
+        out += struct.pack("<H", size - 1) + base
+    return out
+
+
+def pk_enable(ring, on, call=None):
+    b = ring | (4 if on else 0)
+    if call is not None:
+        b |= 8 | (0x10 if call else 0)
+    return bytes([P_ENABLE, b])
+
+
+def pk_set_features(*names, try_split=False):
+    return bytes([P_FEATURES]) + struct.pack("<HB", pk_features(*names),
+                                             1 if try_split else 0)
+
+
+def pk_repeat(n, op):
+    """One operation (not a sequence: a REPEAT in it repeats nothing)."""
+    return bytes([P_REPEAT, n - 1]) + op
+
+
+def pk_log(size, ring=None, log_used=False):
+    """The log's size; ring: SET_VRING_ADDR again, VHOST_VRING_F_LOG or
+    not."""
+    b = 0 if ring is None else ring | 4 | (8 if log_used else 0)
+    return bytes([P_LOG, size, b])
+
+
+def pk_mem(no_b):
+    return bytes([P_MEM, 1 if no_b else 0])
+
+
+def pk_write(gpa, data):
+    return bytes([P_WRITE]) + gpa_field(gpa) + bytes([len(data)]) + data
+
+
+def pk_traffic(features, hdr, size, two_qp=False):
+    """Well-formed traffic both ways on each queue pair."""
+    out = b""
+    mrg = "MRG_RXBUF" in features
+    for qp in range(2 if two_qp else 1):
+        rx, tx = 2 * qp, 2 * qp + 1
+        out += pk_post(tx, [hdr + 60]) + pk_post(tx, [hdr, 200, 1000]) + \
+            pk_post(tx, [hdr + 1400], tmpl=T_V6TCP)
+        if "INDIRECT_DESC" in features:
+            out += pk_post(tx, [hdr, 40, 500], indirect=True) + \
+                pk_post(rx, [hdr, 1500], indirect=True)
+        out += pk_post(rx, [2048]) + pk_post(rx, [hdr, 100, 1900])
+        out += pk_post(rx, [1024] if mrg else [2048])
+        out += pk_post(rx, [1024] if mrg else [2048])
+        out += pk_deq(qp=qp) + pk_enq(r_pkt(60), r_pkt(1500, segs=2),
+                                      r_pkt(1800 if mrg else 900), qp=qp)
+        # Round again: past the end of a ring of `size`.
+        out += pk_repeat(3, pk_post(tx, [hdr + 100, 100])) + pk_deq(qp=qp)
+        out += pk_repeat(3, pk_post(rx, [1536])) + \
+            pk_enq(r_pkt(100), r_pkt(1400), qp=qp)
+    return out
+
+
+def packed_seeds():
+    seeds = {}
+    # Well-formed traffic both ways for every combination of the ring
+    # features (non-power-of-two rings, a call fd, events asked for).
+    ring_feats = ["INDIRECT_DESC", "EVENT_IDX", "IN_ORDER", "MRG_RXBUF",
+                  "VERSION_1"]
+    for sel in range(1 << len(ring_feats)):
+        feats = tuple(f for i, f in enumerate(ring_feats) if sel & 1 << i)
+        hdr = 12 if ("VERSION_1" in feats or "MRG_RXBUF" in feats) else 10
+        size = (13, 24, 100, 7)[sel % 4]
+        rings = [pk_ring(size, PK_CALL), pk_ring(size + 3, PK_CALL)]
+        ev = b""
+        if "EVENT_IDX" in feats:
+            ev = pk_event(0, EV_DESC, off=2, wrap=1) + \
+                pk_event(1, EV_DESC, off=1, wrap=1)
+        name = "traffic-" + ("-".join(f.lower().replace("_", "")
+                                      for f in feats) or "none")
+        seeds[name] = pk_setup(feats, rings=rings) + ev + \
+            pk_traffic(feats, hdr, size)
+
+    v1 = ("VERSION_1",)
+    mrg = ("VERSION_1", "MRG_RXBUF", "EVENT_IDX", "PROTOCOL_FEATURES")
+    # Two queue pairs, multiqueue.
+    seeds["two-queue-pairs"] = pk_setup(
+        mrg + ("MQ",), two_qp=True,
+        rings=[pk_ring(9, PK_CALL), pk_ring(10), pk_ring(33), pk_ring(5)]) + \
+        pk_traffic(mrg, 12, 9, two_qp=True)
+    # Sizes 1 and 2: every descriptor wraps.
+    seeds["size-1-and-2"] = pk_setup(v1, rings=[pk_ring(1), pk_ring(2)]) + \
+        (pk_post(1, [12 + 60]) + pk_deq()) * 5 + \
+        (pk_post(0, [2048]) + pk_enq(r_pkt(60))) * 5
+    # Wrap-around: chains across the end, several laps, the used flags of
+    # the last lap left in the ring.
+    seeds["wrap-around"] = pk_setup(("VERSION_1", "EVENT_IDX"),
+                                    rings=[pk_ring(5, PK_CALL),
+                                           pk_ring(7, PK_CALL)]) + \
+        pk_event(1, EV_DESC, off=3, wrap=0) + \
+        (pk_post(1, [12, 30, 100]) + pk_post(1, [12 + 50]) +
+         pk_deq()) * 12 + \
+        (pk_post(0, [12, 2000]) + pk_post(0, [1000]) +
+         pk_enq(r_pkt(1000), r_pkt(900))) * 12
+    # Start at the end of the ring with the wrap counter 0.
+    seeds["start-last-position"] = pk_setup(
+        v1, rings=[pk_ring(6, base=pk_base(5, wrap=0)),
+                   pk_ring(6, base=pk_base(5, wrap=0, half=False))]) + \
+        pk_repeat(4, pk_post(1, [12 + 64, 64])) + pk_deq() + \
+        pk_repeat(4, pk_post(0, [1600])) + pk_enq(r_pkt(60), r_pkt(61))
+    # 32768 descriptors: positions next to 15 bits' end.
+    seeds["size-32768"] = pk_setup(
+        ("VERSION_1", "EVENT_IDX"),
+        rings=[pk_ring(32768, PK_CALL, base=pk_base(32766)),
+               pk_ring(32768, PK_CALL, base=pk_base(32765, wrap=0))]) + \
+        pk_event(0, EV_DESC, off=0, wrap=0) + \
+        pk_repeat(3, pk_post(1, [12, 60])) + pk_deq() + \
+        pk_repeat(3, pk_post(0, [1600])) + pk_enq(r_pkt(60), r_pkt(61)) + \
+        pk_restart(1) + pk_restart(0) + pk_post(1, [12 + 70]) + pk_deq()
+    # Restarts: positions kept (both base halves, then the avail half
+    # only), a new base and size with the driver's reset, stop + start.
+    traffic = pk_post(1, [12 + 60]) + pk_post(0, [2048]) + pk_deq() + \
+        pk_enq(r_pkt(60))
+    seeds["restart"] = pk_setup(("VERSION_1", "PROTOCOL_FEATURES"),
+                                rings=[pk_ring(11), pk_ring(11)]) + \
+        traffic + pk_restart(1) + pk_restart(0) + traffic + \
+        pk_restart(1, low_half=True) + pk_restart(0, low_half=True) + \
+        traffic + \
+        pk_restart(1, 3, size=20, base=pk_base(17, wrap=0), reinit=True) + \
+        pk_restart(0, 3, size=3, base=pk_base(2, half=False), reinit=True) + \
+        traffic + traffic + pk_restart(1, 1) + pk_post(1, [12 + 80]) + \
+        pk_deq() + pk_restart(1, 2) + pk_deq() + \
+        pk_enable(1, False) + pk_post(1, [12 + 90]) + pk_deq() + \
+        pk_enable(1, True) + pk_post(0, [100], hostile=(HK_ZERO, 0)) + \
+        pk_enq(r_pkt(60))
+    # In-order: a TX burst's buffers come back as one used descriptor
+    # (the last id), the event asked for inside the batch.
+    seeds["in-order-batch"] = pk_setup(
+        ("VERSION_1", "IN_ORDER", "EVENT_IDX", "INDIRECT_DESC"),
+        rings=[pk_ring(16, PK_CALL), pk_ring(16, PK_CALL)]) + \
+        pk_event(1, EV_DESC, off=4, wrap=1) + \
+        pk_post(1, [12 + 60]) + pk_post(1, [12, 100, 200, 300]) + \
+        pk_post(1, [12, 60], indirect=True) + pk_post(1, [12 + 500, 40]) + \
+        pk_post(1, [12 + 60]) + pk_deq() + \
+        pk_repeat(10, pk_post(1, [12 + 61])) + pk_deq(k=4) + pk_deq() + \
+        pk_repeat(6, pk_post(0, [1024])) + \
+        pk_enq(r_pkt(100), r_pkt(2000, segs=2), r_pkt(60))
+    # Batches: heads made available only when the driver publishes them
+    # (last first), the device stopping at the first one held back.
+    seeds["deferred-heads"] = pk_setup(v1, rings=[pk_ring(8), pk_ring(8)]) + \
+        pk_post(1, [12 + 60], defer=True) + pk_post(1, [12 + 61]) + \
+        pk_deq() + pk_publish(1) + pk_deq() + \
+        pk_post(0, [1600], defer=True) + pk_post(0, [1600]) + \
+        pk_enq(r_pkt(60)) + pk_publish(0) + pk_enq(r_pkt(60), r_pkt(70))
+    # Indirect tables both ways, mergeable.
+    seeds["indirect"] = pk_setup(("VERSION_1", "INDIRECT_DESC", "MRG_RXBUF"),
+                                 rings=[pk_ring(4), pk_ring(4)]) + \
+        pk_repeat(4, pk_post(1, [12, 100, 1000, 2000], indirect=True)) + \
+        pk_deq() + \
+        pk_repeat(4, pk_post(0, [12, 300, 400, 500], indirect=True)) + \
+        pk_enq(r_pkt(3000, segs=3), r_pkt(100))
+    # Offloads: TX partial checksums and GSO, RX offload requests.
+    seeds["offloads"] = pk_setup(
+        ("VERSION_1", "MRG_RXBUF", "CSUM", "HOST_TSO4", "HOST_TSO6",
+         "GUEST_CSUM", "GUEST_TSO4", "GUEST_TSO6"), offloads=0xf,
+        rings=[pk_ring(64), pk_ring(64)]) + \
+        pk_post(1, [12 + 800], hmode=H_CSUM) + \
+        pk_post(1, [12 + 4000], hmode=H_GSO, gso=1400) + \
+        pk_post(1, [12 + 300], tmpl=T_V4UDP, hmode=H_CSUM) + \
+        pk_post(1, [12, 3000], tmpl=T_V6TCP, hmode=H_GSO, gso=1000) + \
+        pk_post(1, [12 + 800], hmode=H_RAW,
+                raw_hdr=bytes([1, 0x81, 54, 0, 0x78, 5, 34, 0, 16, 0])) + \
+        pk_deq() + pk_repeat(8, pk_post(0, [8192])) + \
+        pk_enq(r_pkt(9000, segs=5, ol=(OL_TCP_SEG | OL_TCP | OL_IPV4 |
+                                       OL_IP_CKSUM, AUTO, AUTO, AUTO, 1400)),
+               r_pkt(600, tmpl=T_V4UDP, ol=(OL_UDP | OL_IPV4, AUTO, AUTO,
+                                            AUTO, 0)),
+               r_pkt(80, ol=(OL_IP_CKSUM | OL_IPV4 | OL_RX_GOOD, AUTO, AUTO,
+                             AUTO, 0)))
+    # Dirty log: buffers and used descriptors (in the descriptor ring).
+    seeds["dirty-log"] = pk_setup(("VERSION_1", "LOG_ALL"), log=128,
+                                  rings=[pk_ring(10, PK_LOG_USED),
+                                         pk_ring(10, PK_LOG_USED)]) + \
+        traffic + pk_log(20) + traffic + pk_log(128, ring=1, log_used=False) + \
+        traffic + pk_log(128, ring=1, log_used=True) + traffic + \
+        pk_set_features("VERSION_1") + traffic
+    # Memory tables replaced under running rings: buffers in B go invalid
+    # without it; a table that would unmap a started ring is refused.
+    seeds["memory-tables"] = pk_setup(("VERSION_1", "MRG_RXBUF"), rings=[
+        pk_ring(8), pk_ring(8), ]) + \
+        pk_post(1, [(GPA_B + 0x100, 12 + 60)], auto=False) + pk_mem(True) + \
+        pk_deq() + pk_mem(False) + traffic + \
+        pk_post(0, [(GPA_B + 0x1000, 2048)], auto=False) + pk_mem(True) + \
+        pk_enq(r_pkt(60)) + pk_mem(False) + traffic
+    seeds["memory-table-refused"] = pk_setup(v1, rings=[
+        pk_ring(8, hostile=(0x8000, 0x8000 + 0x1000, 0x8000 + 0x1002)),
+        pk_ring(8)]) + traffic + pk_mem(True) + traffic + pk_mem(False) + \
+        pk_restart(0, 1) + pk_mem(True) + traffic
+    # Features changed under running rings; the format may not change.
+    seeds["features-running"] = pk_setup(v1) + traffic + \
+        pk_set_features("VERSION_1", "MRG_RXBUF", try_split=True) + \
+        traffic + pk_set_features(try_split=True) + traffic + \
+        pk_restart(0, 1) + pk_restart(1, 1) + \
+        pk_set_features("VERSION_1", try_split=True) + pk_restart(0, 2) + \
+        pk_restart(1, 2) + traffic
+    # More than a burst can keep: 1300 12-byte buffers for two 9000-byte
+    # packets (751 buffers each) on a ring of 2000 in L.
+    seeds["used-shadow-full"] = pk_setup(
+        ("VERSION_1", "MRG_RXBUF"),
+        rings=[pk_ring(2000), pk_ring(8)]) + \
+        pk_repeat(256, pk_post(0, [12])) * 5 + \
+        pk_enq(r_pkt(9000, segs=5), r_pkt(9000, segs=5)) + \
+        pk_repeat(256, pk_post(0, [12])) + pk_enq(r_pkt(9000, segs=5))
+    # A RARP after migration; mbufs running out in the 16-mbuf pool.
+    seeds["rarp-tiny-pool"] = pk_setup(v1, rings=[pk_ring(64), pk_ring(64)]) + \
+        bytes([P_RARP]) + bytes.fromhex("020000000042") + \
+        pk_repeat(20, pk_post(1, [12 + 60])) + pk_deq(k=64, tiny=True) + \
+        pk_post(1, [12, 20000, 20000]) + pk_post(1, [12 + 5000]) + \
+        pk_deq(k=2, tiny=True) + pk_deq(k=1)
+    # The RARP's mbuf and the burst's when the pool is empty or nearly.
+    seeds["pool-held"] = pk_setup(v1, rings=[pk_ring(32), pk_ring(32)]) + \
+        bytes([P_RARP]) + bytes.fromhex("020000000043") + \
+        pk_post(1, [12 + 60]) + pk_deq(tiny=True, hold=16) + pk_deq(k=1) + \
+        pk_post(1, [12 + 60]) + pk_post(1, [12, 9000]) + \
+        pk_deq(tiny=True, hold=13) + pk_post(1, [12, 9000]) + \
+        pk_deq(tiny=True, hold=8)
+    # Chains of more pieces than a chain may have (128): 150 descriptors,
+    # a 200-entry table, and one that never ends.
+    seeds["hostile-long-chain"] = pk_setup(
+        ("VERSION_1", "INDIRECT_DESC"), rings=[pk_ring(256), pk_ring(256)]) + \
+        pk_post(1, [20], hostile=(HK_LONG, 149)) + pk_post(1, [12 + 60]) + \
+        pk_post(1, [20], indirect=True, hostile=(HK_LONG, 199)) + \
+        pk_post(1, [12, 60]) + pk_deq() + \
+        pk_post(0, [20], hostile=(HK_LONG, 149)) + pk_post(0, [2048]) + \
+        pk_post(0, [20], indirect=True, hostile=(HK_LONG, 199)) + \
+        pk_post(0, [2048]) + pk_enq(r_pkt(60), r_pkt(100)) + \
+        pk_post(1, [20], hostile=(HK_LONG, 299)) + pk_deq()
+    # An invalid chain just when the burst's used entries are full: the
+    # packet gives back what it took, the burst ends.
+    seeds["bad-chain-shadow-full"] = pk_setup(
+        ("VERSION_1", "MRG_RXBUF"), rings=[pk_ring(2000), pk_ring(8)]) + \
+        pk_repeat(256, pk_post(0, [12])) * 4 + \
+        pk_post(0, [12], hostile=(HK_ADDR, 0)) + \
+        pk_enq(r_pkt(9000, segs=5), r_pkt(9000, segs=5)) + \
+        pk_enq(r_pkt(60))
+    # Hostile: each kind of bad chain, both ways, then good ones (a ring
+    # that is not broken keeps flowing).
+    for kind, name in enumerate(["head-used", "head-old", "id-out-of-range",
+                                 "endless-chain", "wrong-direction",
+                                 "bad-indirect", "bad-address", "zero-length",
+                                 "across-regions", "huge-length"]):
+        params = [0, 0x101] if kind != HK_INDIRECT else range(8)
+        ops = b""
+        for param in params:
+            ops += pk_post(1, [12 + 60, 100], hostile=(kind, param)) + \
+                pk_post(1, [12 + 60]) + pk_deq() + \
+                pk_post(0, [1000, 1000], hostile=(kind, param)) + \
+                pk_post(0, [2048]) + pk_enq(r_pkt(60), r_pkt(1500))
+        seeds["hostile-" + name] = pk_setup(
+            ("VERSION_1", "INDIRECT_DESC", "MRG_RXBUF"), no_b=(kind == HK_CROSS),
+            rings=[pk_ring(12), pk_ring(12)]) + ops + \
+            pk_restart(0) + pk_restart(1) + traffic
+    # Sixteen invalid chains break a ring; a restart mends it.
+    seeds["bad-chains-break"] = pk_setup(v1, rings=[pk_ring(40), pk_ring(40)]) + \
+        pk_repeat(17, pk_post(1, [12 + 60], hostile=(HK_ADDR, 0))) + \
+        pk_deq(k=64) + pk_repeat(17, pk_post(0, [100],
+                                             hostile=(HK_ADDR, 0))) + \
+        pk_enq(r_pkt(60)) + pk_restart(1) + pk_restart(0) + traffic
+    # Raw descriptors anywhere in the ring, made available or not.
+    seeds["raw-descriptors"] = pk_setup(("VERSION_1", "INDIRECT_DESC"),
+                                        rings=[pk_ring(6), pk_ring(6)]) + \
+        pk_desc(1, GPA_A + 0x31000, 100, 0x0, bid=1, make_avail=True) + \
+        pk_desc(1, GPA_A + 0x31000, 100, F_NEXT, bid=2, pos=1,
+                make_avail=True) + \
+        pk_desc(1, GPA_A + 0x32000, 16, F_INDIRECT, bid=3, pos=2,
+                make_avail=True) + \
+        pk_desc(1, GPA_A + 0x31000, 200, 0, at=GPA_A + 0x32000) + \
+        pk_deq() + \
+        pk_desc(0, GPA_A + 0x11000, 2000, F_WRITE, bid=5, make_avail=True) + \
+        pk_desc(0, GPA_A + 0x12000, 2000, F_WRITE | PK_AVAIL | PK_USED,
+                bid=5, pos=1) + \
+        pk_enq(r_pkt(60), r_pkt(60))
+    # Bases: positions past the ring (refused), used apart from avail,
+    # a raw value; a ring at addresses that do not translate.
+    seeds["bad-bases"] = pk_setup(v1, rings=[
+        pk_ring(8, base=pk_base(raw=0x00090009)),
+        pk_ring(8, base=pk_base(2, used=5, uwrap=0))]) + \
+        traffic + pk_restart(0, 3, size=8, base=pk_base(raw=0x80038003)) + \
+        traffic + pk_restart(0, 3, size=4, base=pk_base(raw=0x00050001)) + \
+        pk_restart(1, 3, size=8, base=pk_base(1, used=6)) + traffic
+    seeds["hostile-ring-addresses"] = pk_setup(v1, rings=[
+        pk_ring(8, hostile=(0x2000 + 1, 0x8000, 0x8004)),
+        pk_ring(8, hostile=(0x0100, 0x0802, 0x0804))]) + traffic
+    # The driver event area: off beyond the ring, a wrap that never comes,
+    # reserved flags, notifications disabled.
+    seeds["events"] = pk_setup(("VERSION_1", "EVENT_IDX"),
+                               rings=[pk_ring(6, PK_CALL),
+                                      pk_ring(6, PK_CALL)]) + \
+        pk_event(1, EV_DESC, off=100) + traffic + \
+        pk_event(1, EV_DESC, off=1, wrap=0) + traffic + \
+        pk_event(1, 3) + traffic + pk_event(1, EV_DISABLE) + traffic + \
+        pk_event(0, EV_ENABLE) + pk_enable(0, True, call=False) + traffic
+    # RX buffers over the ring's own descriptors and over each other.
+    seeds["rx-over-ring"] = pk_setup(("VERSION_1", "MRG_RXBUF"),
+                                     rings=[pk_ring(4), pk_ring(4)]) + \
+        pk_post(0, [(GPA_A, 256)], auto=False) + \
+        pk_post(0, [(GPA_A + 0x11000, 512)], auto=False, bid=1) + \
+        pk_post(0, [(GPA_A + 0x11100, 512)], auto=False, bid=2) + \
+        pk_enq(r_pkt(1000))
+    return seeds
+
+
 TARGETS = {
     "fuzz_devargs": lambda: {k: v.encode() for k, v in devargs_seeds().items()},
     "fuzz_memtable": memtable_seeds,
     "fuzz_msg": msg_seeds,
+    "fuzz_packed": packed_seeds,
     "fuzz_ring": ring_seeds,
 }
 
