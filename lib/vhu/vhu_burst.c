@@ -409,6 +409,8 @@ vhu_enqueue_frame(struct vhu_vring *vr, struct rte_mbuf **pkts,
 			vhu_desc_break(vr);
 			return 0;
 		}
+	} else {
+		vhu_packed_prefetch_descs(vr, count);
 	}
 	vhu_burst_ring_begin(vr, &c.br, true, vhu_dirty_logging(vr));
 	c.mergeable = (vr->features & VHU_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;

@@ -169,9 +169,10 @@ enum vhu_next {
  */
 #define VHU_USED_SHADOW 1024
 
+/* The split used ring's element layout, so that split rings copy the
+ * entries out whole. */
 struct vhu_used_entry {
-	uint16_t id;    /* split: head index; packed: buffer id */
-	uint16_t ndesc; /* packed: ring descriptors the buffer(s) took */
+	uint32_t id;    /* split: head index; packed: buffer id */
 	uint32_t len;   /* bytes written into the buffer */
 };
 
@@ -186,6 +187,8 @@ struct vhu_burst_ring {
 	bool merge;          /* packed IN_ORDER TX: one entry per burst */
 	bool writable;       /* the buffers were device-writable (RX) */
 	struct vhu_used_entry e[VHU_USED_SHADOW];
+	/* Packed: ring descriptors each entry's buffer(s) took. */
+	uint16_t ndesc[VHU_USED_SHADOW];
 };
 
 /* Where a burst, or a packet within it, started: what a rewind restores. */

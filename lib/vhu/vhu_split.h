@@ -130,23 +130,20 @@ vhu_split_next(struct vhu_vring *vr, const struct vhu_burst_ring *br,
 	return VHU_NEXT_OK;
 }
 
-/* Write the kept entries to the ring (not yet published). */
+/* Write the kept entries to the ring (not yet published): the shadow
+ * holds them in the ring's layout, so two copies at most. */
 static inline void
 vhu_split_flush(struct vhu_vring *vr, struct vhu_burst_ring *br)
 {
-	uint16_t i, slot = br->start & (vr->size - 1);
+	uint16_t slot = br->start & (vr->size - 1);
+	uint16_t first = RTE_MIN(br->n, (uint16_t)(vr->size - slot));
 	const size_t esz = sizeof(struct vring_used_elem);
 
-	for (i = 0; i < br->n; i++) {
-		struct vring_used_elem *u =
-			&vr->used->ring[(slot + i) & (vr->size - 1)];
-
-		u->id = br->e[i].id;
-		u->len = br->e[i].len;
-	}
+	RTE_BUILD_BUG_ON(sizeof(struct vhu_used_entry) != esz);
+	memcpy(&vr->used->ring[slot], br->e, first * esz);
+	if (br->n > first)
+		memcpy(&vr->used->ring[0], br->e + first, (br->n - first) * esz);
 	if (br->logging) {
-		uint16_t first = RTE_MIN(br->n, (uint16_t)(vr->size - slot));
-
 		vhu_dirty_mark_used(vr, offsetof(struct vring_used, ring) +
 				    slot * esz, first * esz);
 		if (br->n > first)
@@ -166,7 +163,6 @@ vhu_split_used_add(struct vhu_vring *vr, struct vhu_burst_ring *br,
 	if (unlikely(br->n == VHU_USED_SHADOW))
 		vhu_split_flush(vr, br);
 	br->e[br->n].id = id;
-	br->e[br->n].ndesc = 1;
 	br->e[br->n].len = len;
 	br->n++;
 	vr->last_used_idx++;
