@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_config.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -76,6 +77,12 @@ check_parsed(const char *s, const struct vhu_ethdev_args *a)
 	VHU_FUZZ_CHECK(strstr(s, "legacy-ol-flags") != NULL ||
 		       (a->offloads & VHU_OFFLOAD_DEQUEUE_CSUM) == 0,
 		       "DEQUEUE_CSUM without 'legacy-ol-flags' in the input");
+	VHU_FUZZ_CHECK((a->features_masked &
+			~(1ULL << VIRTIO_F_RING_PACKED)) == 0,
+		       "features_masked 0x%" PRIx64 " holds more than "
+		       "RING_PACKED", a->features_masked);
+	VHU_FUZZ_CHECK(strstr(s, "packed") != NULL || a->features_masked == 0,
+		       "RING_PACKED withheld without 'packed' in the input");
 	if (a->have_mac) {
 		VHU_FUZZ_CHECK(strstr(s, "mac") != NULL,
 			       "a MAC without 'mac' in the input");
@@ -100,10 +107,12 @@ check_round_trip(const struct vhu_ethdev_args *a)
 	if (strpbrk(a->iface, ",=[]") != NULL)
 		return;
 	n = snprintf(s, sizeof(s),
-		     "iface=%s,queues=%u,client=%d,tso=%d,legacy-ol-flags=%d",
+		     "iface=%s,queues=%u,client=%d,tso=%d,legacy-ol-flags=%d,"
+		     "packed=%d",
 		     a->iface, a->queues, a->client ? 1 : 0,
 		     (a->offloads & VHU_OFFLOAD_DEQUEUE_TSO) != 0,
-		     (a->offloads & VHU_OFFLOAD_DEQUEUE_CSUM) != 0);
+		     (a->offloads & VHU_OFFLOAD_DEQUEUE_CSUM) != 0,
+		     (a->features_masked & (1ULL << VIRTIO_F_RING_PACKED)) == 0);
 	if (a->have_mac)
 		n += snprintf(s + n, sizeof(s) - (size_t)n,
 			      ",mac=" RTE_ETHER_ADDR_PRT_FMT,
