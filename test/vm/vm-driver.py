@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""vm suite, scenario 3: what a guest's driver does to a running vhu port.
+A QEMU guest on vhu-fwd --mode l2, the host on a net_tap port. After each
+of these, the host and the guest ping each other again:
+  - the guest unbinds its virtio-net PCI function from virtio-pci and
+    binds it again (the device is reset: vhu-fwd's port goes down, then
+    up with new rings);
+  - rmmod virtio_net, insmod it again;
+  - ip link set eth0 down, up (the rings stay: no reset).
+vhu-fwd must log each reset and finish cleanly, with nothing dropped but
+what the guest's interface refused while it was down.
+
+    vm-driver.py VHU_FWD
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'harness'))
+from vhu_harness import Run, check, check_eq, log  # noqa: E402
+import vhu_vm  # noqa: E402
+
+GUEST = vhu_vm.ip(2, prefix=False)
+
+with Run('vm-driver') as t:
+    t.need_vm()
+    t.need('ping', 'ip')
+    net = vhu_vm.HostNet(t)
+    fwd = t.vhu_fwd('fwd', sys.argv[1], '--mode', 'l2', '--vhost', t.path('vm.sock'),
+                    eal=['--vdev', f'net_tap0,iface={net.ifname}'])
+    net.up()
+    vm = t.qemu('vm', nics=[{'sock': t.path('vm.sock'), 'mac': vhu_vm.mac(1)}],
+                ips=[vhu_vm.ip(2)])
+    g = vm.guest
+    fwd.link_wait(1, 'up')
+
+    def traffic(what):
+        net.ping(GUEST, count=3)
+        g.sh(f'ping -c 3 -W 5 {net.addr}')
+        log(f'ok: traffic both ways after {what}')
+
+    def ifup():
+        g.sh('n=0; while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n+1)); done; '
+             f'ip addr add {vhu_vm.ip(2)} dev eth0 && ip link set eth0 up')
+
+    traffic('boot')
+    pci = g.sh('basename $(readlink -f /sys/class/net/eth0/device/..)')
+    log(f'guest NIC is PCI function {pci}')
+    resets = fwd.text().count('queues tx0 off, rx0 off')
+
+    mark = fwd.mark()
+    g.sh(f'echo {pci} > /sys/bus/pci/drivers/virtio-pci/unbind')
+    fwd.link_wait(1, 'down')
+    fwd.wait_log(r'port 1 \(vm.sock\): queues tx0 off, rx0 off', 20, after=mark)
+    g.sh(f'echo {pci} > /sys/bus/pci/drivers/virtio-pci/bind')
+    ifup()
+    fwd.link_wait(1, 'up')
+    traffic('unbind/bind')
+
+    mark = fwd.mark()
+    g.sh('ip link set eth0 down && rmmod virtio_net && insmod /lib/modules/virtio_net.ko')
+    fwd.wait_log(r'port 1 \(vm.sock\): queues tx0 off, rx0 off', 20, after=mark)
+    ifup()
+    fwd.link_wait(1, 'up')
+    traffic('rmmod/insmod')
+
+    g.sh('ip link set eth0 down')
+    g.sh('ip link set eth0 up')
+    traffic('link down/up')
+    check_eq(fwd.text().count('queues tx0 off, rx0 off'), resets + 2,
+             'ring resets seen by vhu-fwd (unbind and rmmod; none for link down/up)')
+
+    vm.stop()
+    fwd.link_wait(1, 'down')
+    fwd.finish()
+    t.passed()

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""vm suite, scenario 1: the host kernel and a QEMU guest through vhu-fwd
+--mode l2, the host on a net_tap port. The host pings the guest; 4 MiB of
+random data go over TCP each way, checked by MD5 at the other end; the
+l2 table learns the guest's MAC on its vhost-user port and the tap's on
+port 0; nothing is dropped.
+
+    vm-host-guest.py VHU_FWD
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'harness'))
+from vhu_harness import Run, check, check_eq  # noqa: E402
+import vhu_vm  # noqa: E402
+
+with Run('vm-host-guest') as t:
+    t.need_vm()
+    t.need('ping', 'ip')
+    fwd_bin = sys.argv[1]
+    net = vhu_vm.HostNet(t)
+    fwd = t.vhu_fwd('fwd', fwd_bin, '--mode', 'l2', '--vhost', t.path('vm.sock'),
+                    eal=['--vdev', f'net_tap0,iface={net.ifname}'])
+    net.up()
+    vm = t.qemu('vm', nics=[{'sock': t.path('vm.sock'), 'mac': vhu_vm.mac(1)}],
+                ips=[vhu_vm.ip(2)])
+    g = vm.guest
+    fwd.link_wait(1, 'up')
+    net.ping(vhu_vm.ip(2, prefix=False), count=5)
+    macs = fwd.macs()
+    check_eq(macs.get(vhu_vm.mac(1)), 1, "guest's MAC in the l2 table")
+    check_eq(macs.get(net.mac()), 0, "tap's MAC in the l2 table")
+    r = vhu_vm.tcp_guest_to_host(net, g, 4 << 20)
+    r2 = vhu_vm.tcp_host_to_guest(net, g, 4 << 20, vhu_vm.ip(2, prefix=False))
+    g.sh(f'ping -c 3 -W 2 {net.addr}')
+    st = fwd.tel('/vhu/stats')
+    drops = sum(p[k] for p in st.values() for k in ('drop_full', 'drop_down', 'drop_nombuf', 'drop_runt'))
+    check_eq(drops, 0, 'frames dropped by vhu-fwd')
+    vm.stop()
+    fwd.link_wait(1, 'down')
+    fwd.finish()
+    t.passed()
