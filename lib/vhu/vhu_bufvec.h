@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The ring-neutral buffer vector: what walking a descriptor chain
- * produces (split ring now, packed ring later) and what the copy code
- * (vhu_copy.c) consumes. Each entry is a host-contiguous piece of guest
+ * produces (split or packed ring) and what the copy code (vhu_copy.c)
+ * consumes. Each entry is a host-contiguous piece of guest
  * memory, already translated and bounds-checked; a descriptor that
  * crosses a region boundary becomes several entries.
  *

@@ -71,8 +71,9 @@ vhu_packed_prefetch_descs(const struct vhu_vring *vr, uint16_t n)
 
 /*
  * Chains the guest has made available from the next position on, up to
- * max. Reads flags only: it also brings the descriptors the walk reads
- * next into the cache.
+ * max. Reads flags only. Once the first head is there, it prefetches the
+ * descriptors of the next max positions (vhu_packed_prefetch_descs)
+ * before counting, so the walk that follows finds them in the cache.
  */
 static __rte_always_inline int
 vhu_packed_avail(const struct vhu_vring *vr, uint16_t max)
