@@ -21,10 +21,11 @@ struct vhu_ethdev_arg {
 	const char *key;
 	int (*apply)(const char *name, const struct vhu_ethdev_arg *arg,
 		     const char *value, struct vhu_ethdev_args *args);
-	/* For keys without effect: why, when the value is 1. */
-	const char *no_effect;
-	/* For offload keys: the VHU_OFFLOAD_* bits value 1 sets. */
-	uint64_t offload;
+	/* 0|1 keys (vhu_ethdev_arg_flag): what the value does. */
+	bool client;           /* it is args->client */
+	uint64_t offload;      /* 1 sets these VHU_OFFLOAD_* bits, 0 clears */
+	uint64_t withhold;     /* 0 withholds these virtio feature bits */
+	const char *no_effect; /* 1 is logged: why it changes nothing */
 };
 
 /* A strict 0|1. @return 0 or 1; -1 otherwise. */
@@ -78,40 +79,6 @@ vhu_ethdev_arg_queues(const char *name, const struct vhu_ethdev_arg *arg,
 }
 
 static int
-vhu_ethdev_arg_client(const char *name, const struct vhu_ethdev_arg *arg,
-		const char *value, struct vhu_ethdev_args *args)
-{
-	int v = vhu_ethdev_arg_bool(value);
-
-	if (v < 0) {
-		VHU_ETHDEV_LOG(ERR, "%s: %s=%s: must be 0 or 1", name, arg->key,
-			       value != NULL ? value : "");
-		return -EINVAL;
-	}
-	args->client = v == 1;
-	return 0;
-}
-
-/* tso=, legacy-ol-flags=: a 0|1 that sets or clears a lib/vhu offload. */
-static int
-vhu_ethdev_arg_offload(const char *name, const struct vhu_ethdev_arg *arg,
-		const char *value, struct vhu_ethdev_args *args)
-{
-	int v = vhu_ethdev_arg_bool(value);
-
-	if (v < 0) {
-		VHU_ETHDEV_LOG(ERR, "%s: %s=%s: must be 0 or 1", name, arg->key,
-			       value != NULL ? value : "");
-		return -EINVAL;
-	}
-	if (v == 1)
-		args->offloads |= arg->offload;
-	else
-		args->offloads &= ~arg->offload;
-	return 0;
-}
-
-static int
 vhu_ethdev_arg_mac(const char *name, const struct vhu_ethdev_arg *arg,
 		const char *value, struct vhu_ethdev_args *args)
 {
@@ -126,10 +93,10 @@ vhu_ethdev_arg_mac(const char *name, const struct vhu_ethdev_arg *arg,
 	return 0;
 }
 
-/* packed=0: withhold VIRTIO_F_RING_PACKED (offered by default), for a
- * front-end or a migration peer that must use split rings. */
+/* Every 0|1 key: the table's columns say what its value does (a key
+ * with none of them is accepted and changes nothing). */
 static int
-vhu_ethdev_arg_packed(const char *name, const struct vhu_ethdev_arg *arg,
+vhu_ethdev_arg_flag(const char *name, const struct vhu_ethdev_arg *arg,
 		const char *value, struct vhu_ethdev_args *args)
 {
 	int v = vhu_ethdev_arg_bool(value);
@@ -139,53 +106,51 @@ vhu_ethdev_arg_packed(const char *name, const struct vhu_ethdev_arg *arg,
 			       value != NULL ? value : "");
 		return -EINVAL;
 	}
-	if (v == 0)
-		args->features_masked |= 1ULL << VIRTIO_F_RING_PACKED;
-	else
-		args->features_masked &= ~(1ULL << VIRTIO_F_RING_PACKED);
-	return 0;
-}
-
-/* A net_vhost key that changes nothing here: accepted, explained. */
-static int
-vhu_ethdev_arg_ignored(const char *name, const struct vhu_ethdev_arg *arg,
-		const char *value, struct vhu_ethdev_args *args)
-{
-	int v = vhu_ethdev_arg_bool(value);
-
-	RTE_SET_USED(args);
-	if (v < 0) {
-		VHU_ETHDEV_LOG(ERR, "%s: %s=%s: must be 0 or 1", name, arg->key,
-			       value != NULL ? value : "");
-		return -EINVAL;
+	if (arg->client)
+		args->client = v == 1;
+	if (v == 1) {
+		args->offloads |= arg->offload;
+		args->features_masked &= ~arg->withhold;
+		if (arg->no_effect != NULL)
+			VHU_ETHDEV_LOG(WARNING, "%s: %s=1 has no effect: %s",
+				       name, arg->key, arg->no_effect);
+	} else {
+		args->offloads &= ~arg->offload;
+		args->features_masked |= arg->withhold;
 	}
-	if (v == 1)
-		VHU_ETHDEV_LOG(WARNING, "%s: %s=1 has no effect: %s", name,
-			       arg->key, arg->no_effect);
 	return 0;
 }
 
 static const struct vhu_ethdev_arg vhu_ethdev_arg_table[] = {
-	{ "iface", vhu_ethdev_arg_iface, NULL, 0 },
-	{ "queues", vhu_ethdev_arg_queues, NULL, 0 },
-	{ "client", vhu_ethdev_arg_client, NULL, 0 },
-	{ "mac", vhu_ethdev_arg_mac, NULL, 0 },
+	{ .key = "iface", .apply = vhu_ethdev_arg_iface },
+	{ .key = "queues", .apply = vhu_ethdev_arg_queues },
+	{ .key = "client", .apply = vhu_ethdev_arg_flag, .client = true },
+	{ .key = "mac", .apply = vhu_ethdev_arg_mac },
 	/* net_vhost: offer HOST_TSO4/6. Guest GSO packets arrive as one
 	 * TSO mbuf (RTE_MBUF_F_TX_TCP_SEG ...) for the application. */
-	{ "tso", vhu_ethdev_arg_offload, NULL, VHU_OFFLOAD_DEQUEUE_TSO },
+	{ .key = "tso", .apply = vhu_ethdev_arg_flag,
+	  .offload = VHU_OFFLOAD_DEQUEUE_TSO },
 	/* net_vhost: guest partial checksums become TX offload flags
 	 * instead of being completed in software. */
-	{ "legacy-ol-flags", vhu_ethdev_arg_offload, NULL,
-	  VHU_OFFLOAD_DEQUEUE_CSUM },
-	{ "packed", vhu_ethdev_arg_packed, NULL, 0 },
-	{ "iommu-support", vhu_ethdev_arg_ignored,
-	  "vhu does not offer VIRTIO_F_IOMMU_PLATFORM (no IOTLB)", 0 },
-	{ "postcopy-support", vhu_ethdev_arg_ignored,
-	  "vhu does not offer postcopy live migration (PAGEFAULT)", 0 },
-	{ "linear-buffer", vhu_ethdev_arg_ignored,
-	  "vhu chains mbufs for guest packets larger than one mbuf", 0 },
-	{ "ext-buffer", vhu_ethdev_arg_ignored,
-	  "vhu copies guest packets into the RX queue's mbufs", 0 },
+	{ .key = "legacy-ol-flags", .apply = vhu_ethdev_arg_flag,
+	  .offload = VHU_OFFLOAD_DEQUEUE_CSUM },
+	/* packed=0: withhold VIRTIO_F_RING_PACKED (offered by default), for
+	 * a front-end or a migration peer that must use split rings. */
+	{ .key = "packed", .apply = vhu_ethdev_arg_flag,
+	  .withhold = 1ULL << VIRTIO_F_RING_PACKED },
+	/* net_vhost keys that change nothing here: accepted, explained. */
+	{ .key = "iommu-support", .apply = vhu_ethdev_arg_flag,
+	  .no_effect =
+		"vhu does not offer VIRTIO_F_IOMMU_PLATFORM (no IOTLB)" },
+	{ .key = "postcopy-support", .apply = vhu_ethdev_arg_flag,
+	  .no_effect =
+		"vhu does not offer postcopy live migration (PAGEFAULT)" },
+	{ .key = "linear-buffer", .apply = vhu_ethdev_arg_flag,
+	  .no_effect =
+		"vhu chains mbufs for guest packets larger than one mbuf" },
+	{ .key = "ext-buffer", .apply = vhu_ethdev_arg_flag,
+	  .no_effect =
+		"vhu copies guest packets into the RX queue's mbufs" },
 };
 
 static const struct vhu_ethdev_arg *
