@@ -9,7 +9,8 @@
  * posting more between bursts and the control plane stopping, restarting
  * (positions and wrap counters in SET_VRING_BASE), enabling and
  * re-featuring the rings in between. fuzz_ring does the same for split
- * rings; the two share nothing but this file's shape.
+ * rings; the two share the operation loop, the packets and mbufs they
+ * make and some checks (vhu_fuzz.c), and this file's shape.
  *
  * The device comes from vhu_dev_create() (no socket, no control thread),
  * one or two queue pairs, and is set up by lib/vhu's own message handlers
@@ -167,8 +168,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <netinet/in.h>
 
 #include <linux/vhost_types.h>
 #include <linux/virtio_config.h>
@@ -177,7 +176,6 @@
 
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -193,13 +191,9 @@
 #include "vhu_offload.h"
 #include "vhu_vring.h"
 
-/* The model, the checks and the generators: no coverage feedback (the
- * library's edges are the signal). */
-#if defined(__clang__)
-#define NOCOV __attribute__((no_sanitize("coverage")))
-#else
-#define NOCOV /* gcc builds only replay the corpus (vhu_fuzz_replay.c) */
-#endif
+/* The model, the checks and the generators: no coverage feedback
+ * (vhu_fuzz.h). */
+#define NOCOV VHU_FUZZ_NOCOV
 
 /* ---- guest memory ---- */
 
@@ -232,11 +226,7 @@
 #define SCAN_MAX (VHU_USED_SHADOW + 2)
 #define PEND_MAX 64
 #define LOG_MAX 128              /* pages up to 4 MiB */
-#define LOG_PAGE_SHIFT 12
-#define PATTERN_SIZE 65536
 #define PKT_MAX (VHU_CHAIN_MAX_BYTES + 16)
-#define ENQ_LEN_MAX 9000u
-#define ENQ_SEGS_MAX 8
 #define POOL_SIZE 4095
 #define TINY_POOL_SIZE 16
 #define SCRATCH_POOL_SIZE 4095
@@ -286,13 +276,6 @@ struct greg {
 	uint8_t *shadow;  /* what the memory must hold */
 };
 
-/* A piece of a chain, as the model translated it. */
-struct mpiece {
-	uint8_t *host;
-	uint64_t gpa;
-	uint32_t len;
-};
-
 enum { CH_OK, CH_BAD, CH_CORRUPT };
 
 /* A chain as the model walked it from the ring. */
@@ -310,7 +293,7 @@ struct mchain {
 	bool overlap;         /* ... some of them where another write goes */
 	uint64_t itab_gpa;    /* indirect table read, if itab_len */
 	uint64_t itab_len;
-	struct mpiece bufs[VHU_BUFVEC_MAX];
+	struct vhu_fuzz_piece bufs[VHU_BUFVEC_MAX];
 };
 
 /* The model of one ring: the device's state as it must be, and the
@@ -371,13 +354,7 @@ enum { O_PKT, O_BAD, O_BADOL, O_NOMBUF, O_DISC };
 struct epkt {
 	struct vhu_pkt_cursor cur;
 	int drop;               /* vhu_pkt_cursor_init() refused it */
-	uint32_t pkt_len;
-	uint64_t ol_flags;
-	uint16_t nb_segs;
-	uint8_t l2_len;
-	uint16_t l3_len;
-	uint8_t l4_len;
-	uint16_t tso_segsz;
+	struct vhu_fuzz_pktinfo info;
 	bool placed;
 	uint16_t first;         /* its first used entry */
 	uint16_t heads;         /* and how many */
@@ -403,7 +380,6 @@ static struct {
 	int efd;
 	struct greg all[NREG];         /* A, B, S, L */
 	struct vhu_mem_table *tmpl;
-	uint8_t pattern[PATTERN_SIZE];
 	uint64_t dirty[NREG][SIZE_L / PAGE_SZ / 64];
 	uint8_t log[LOG_MAX];
 	bool trace;
@@ -800,24 +776,6 @@ driver_room(const struct mring *m)
 /* ---- input decoding ---- */
 
 static NOCOV uint64_t
-take_gpa(struct vhu_fuzz_in *in)
-{
-	uint8_t form = vhu_fuzz_u8(in);
-	uint64_t v;
-
-	switch (form % 4) {
-	case 0:
-	case 1:
-		return GPA_A + ((uint64_t)vhu_fuzz_u16(in) << 3);
-	case 2:
-		v = vhu_fuzz_u16(in);
-		return GPA_A + (v | (uint64_t)vhu_fuzz_u8(in) << 16);
-	default:
-		return vhu_fuzz_u64(in);
-	}
-}
-
-static NOCOV uint64_t
 take_features(struct vhu_fuzz_in *in)
 {
 	uint16_t sel = vhu_fuzz_u16(in);
@@ -1201,27 +1159,6 @@ dev_setup(struct vhu_fuzz_in *in)
 
 /* ---- the model walker (VIRTIO 1.x 2.8, doc/datapath.md) ---- */
 
-static NOCOV bool
-model_add(struct mchain *c, uint64_t gpa, uint32_t len)
-{
-	if (gpa > UINT64_MAX - len)
-		return false;
-	while (len > 0) {
-		uint64_t n = len;
-		uint8_t *h = model_host(gpa, &n);
-
-		if (h == NULL || c->nbufs == VHU_BUFVEC_MAX)
-			return false;
-		c->bufs[c->nbufs].host = h;
-		c->bufs[c->nbufs].gpa = gpa;
-		c->bufs[c->nbufs].len = (uint32_t)n;
-		c->nbufs++;
-		gpa += n;
-		len -= (uint32_t)n;
-	}
-	return true;
-}
-
 /* One buffer of a chain: all device-writable (RX) or all readable (TX);
  * RX capacity past the largest packet is left out. */
 static NOCOV bool
@@ -1238,7 +1175,8 @@ model_buf(struct mchain *c, uint64_t addr, uint32_t len, bool is_write,
 	} else if (*total > VHU_CHAIN_MAX_BYTES) {
 		return false;
 	}
-	return model_add(c, addr, len);
+	return vhu_fuzz_pieces_add(c->bufs, &c->nbufs, VHU_BUFVEC_MAX, addr,
+				   len, model_host);
 }
 
 /* An indirect table: negotiated, 1..size whole entries, 8-aligned, in
@@ -1389,16 +1327,7 @@ model_avail_count(const struct mring *m, uint16_t max)
 static NOCOV uint32_t
 chain_gather(const struct mchain *c, uint32_t n, uint8_t *dst)
 {
-	uint32_t done = 0;
-	uint16_t i;
-
-	for (i = 0; i < c->nbufs && done < n; i++) {
-		uint32_t k = RTE_MIN(c->bufs[i].len, n - done);
-
-		memcpy(dst + done, c->bufs[i].host, k);
-		done += k;
-	}
-	return done;
+	return vhu_fuzz_pieces_gather(c->bufs, c->nbufs, n, dst);
 }
 
 /* ---- the dirty log ---- */
@@ -1412,30 +1341,13 @@ logging(void)
 static NOCOV bool
 log_marked(uint64_t gpa, uint64_t len)
 {
-	uint64_t page, last;
-
-	if (len == 0)
-		return true;
-	page = gpa >> LOG_PAGE_SHIFT;
-	last = (gpa + len - 1) >> LOG_PAGE_SHIFT;
-	for (; page <= last; page++) {
-		if (page / 8 >= S.dev->log_size)
-			return true;
-		if (!(S.log[page / 8] & (1u << (page % 8))))
-			return false;
-	}
-	return true;
+	return vhu_fuzz_log_marked(S.log, S.dev->log_size, gpa, len);
 }
 
 static NOCOV bool
 log_empty(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < LOG_MAX; i++)
-		if (S.log[i] != 0)
-			return false;
-	return true;
+	return vhu_fuzz_log_empty(S.log, sizeof(S.log));
 }
 
 /* ---- checks shared by both directions ---- */
@@ -1665,124 +1577,6 @@ pools_full(void)
 		       rte_mempool_avail_count(S.scratch), SCRATCH_POOL_SIZE);
 }
 
-/* ---- packets: Ethernet / IPv4 or IPv6 / TCP or UDP (as fuzz_ring) ---- */
-
-enum { T_RAW, T_V4TCP, T_V6TCP, T_V4UDP };
-
-struct tmpl_info {
-	uint32_t l2, l3, l4;
-	uint32_t len;
-};
-
-static NOCOV void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static NOCOV void
-tmpl_build(uint8_t *h, unsigned int t, bool vlan, uint32_t len, uint8_t tag,
-		struct tmpl_info *ti)
-{
-	uint32_t l2 = vlan ? 18 : 14, l3 = 0, l4 = 0, off;
-	uint8_t proto = t == T_V4UDP ? IPPROTO_UDP : IPPROTO_TCP;
-
-	memset(h, 0, 96);
-	h[0] = 0x02;
-	h[5] = 0x01;
-	h[6] = 0x02;
-	h[7] = tag;
-	h[8] = tag ^ 0x5a;
-	off = 12;
-	if (vlan) {
-		put16(h + off, 0x8100);
-		put16(h + off + 2, 0x0064);
-		off += 4;
-	}
-	if (t == T_RAW) {
-		ti->l2 = l2;
-		ti->l3 = 20;
-		ti->l4 = 20;
-		ti->len = 12;
-		return;
-	}
-	if (t == T_V6TCP) {
-		put16(h + off, 0x86dd);
-		h[l2] = 0x60;
-		put16(h + l2 + 4, (uint16_t)(len - l2 - 40));
-		h[l2 + 6] = proto;
-		h[l2 + 7] = 64;
-		h[l2 + 8] = 0xfd;
-		h[l2 + 23] = 1;
-		h[l2 + 24] = 0xfd;
-		h[l2 + 39] = 2;
-		l3 = 40;
-	} else {
-		put16(h + off, 0x0800);
-		h[l2] = 0x45;
-		put16(h + l2 + 2, (uint16_t)(len - l2));
-		put16(h + l2 + 6, 0x4000);
-		h[l2 + 8] = 64;
-		h[l2 + 9] = proto;
-		h[l2 + 12] = 10;
-		h[l2 + 15] = 1;
-		h[l2 + 16] = 10;
-		h[l2 + 19] = 2;
-		put16(h + l2 + 10, (uint16_t)~rte_raw_cksum(h + l2, 20));
-		l3 = 20;
-	}
-	put16(h + l2 + l3, 4000);
-	put16(h + l2 + l3 + 2, 80);
-	if (proto == IPPROTO_TCP) {
-		h[l2 + l3 + 12] = 5 << 4;
-		h[l2 + l3 + 13] = 0x18;
-		put16(h + l2 + l3 + 14, 0xffff);
-		l4 = 20;
-	} else {
-		put16(h + l2 + l3 + 4, (uint16_t)(len - l2 - l3));
-		l4 = 8;
-	}
-	ti->l2 = l2;
-	ti->l3 = l3;
-	ti->l4 = l4;
-	ti->len = l2 + l3 + l4;
-}
-
-struct stream {
-	const uint8_t *hdr;
-	uint32_t hdr_len;
-	const uint8_t *tmpl;
-	uint32_t tmpl_len;
-	uint32_t pat_off;
-};
-
-static NOCOV void
-stream_packet(uint32_t pos, uint8_t *dst, uint32_t n, const void *ctx)
-{
-	const struct stream *s = ctx;
-
-	while (n > 0) {
-		uint32_t k;
-
-		if (pos < s->hdr_len) {
-			k = RTE_MIN(n, s->hdr_len - pos);
-			memcpy(dst, s->hdr + pos, k);
-		} else if (pos - s->hdr_len < s->tmpl_len) {
-			k = RTE_MIN(n, s->tmpl_len - (pos - s->hdr_len));
-			memcpy(dst, s->tmpl + (pos - s->hdr_len), k);
-		} else {
-			uint32_t at = (pos + s->pat_off) % PATTERN_SIZE;
-
-			k = RTE_MIN(n, PATTERN_SIZE - at);
-			memcpy(dst, S.pattern + at, k);
-		}
-		dst += k;
-		pos += k;
-		n -= k;
-	}
-}
-
 /* ---- operations: the driver ---- */
 
 /* A buffer of len bytes from the ring's area (reused round-robin). */
@@ -1872,28 +1666,26 @@ op_post(struct vhu_fuzz_in *in)
 	struct mring *m = &S.ring[r];
 	bool rx = is_rx(r);
 	struct vring_packed_desc d[5], td[4];
-	struct virtio_net_hdr_mrg_rxbuf vh;
+	struct vhu_fuzz_tx tx;
 	uint64_t seg_gpa[4], itab = 0;
 	uint32_t seg_len[4], total = 0, pos;
 	uint16_t id = 0, gso = 0, param = 0, ndesc, size = m->num, p;
-	uint8_t kind = HK_COUNT, tmpl[96];
-	struct tmpl_info ti;
-	struct stream s;
+	uint8_t kind = HK_COUNT;
 	bool w;
 
 	if (!autom)
 		id = vhu_fuzz_u16(in);
 	for (i = 0; i < nseg; i++) {
-		seg_gpa[i] = autom ? 0 : take_gpa(in);
+		seg_gpa[i] = autom ? 0 : vhu_fuzz_take_gpa(in, GPA_A);
 		seg_len[i] = vhu_fuzz_u16(in);
 	}
 	if (indirect && !autom)
-		itab = take_gpa(in);
-	memset(&vh, 0, sizeof(vh));
+		itab = vhu_fuzz_take_gpa(in, GPA_A);
+	memset(&tx.vh, 0, sizeof(tx.vh));
 	if (hmode == 2)
 		gso = vhu_fuzz_u16(in);
 	else if (hmode == 3)
-		vhu_fuzz_bytes(in, &vh, sizeof(vh));
+		vhu_fuzz_bytes(in, &tx.vh, sizeof(tx.vh));
 	if (hostile) {
 		kind = vhu_fuzz_u8(in) % HK_COUNT;
 		param = vhu_fuzz_u16(in);
@@ -1961,30 +1753,11 @@ op_post(struct vhu_fuzz_in *in)
 		for (i = 0; i < nseg; i++)
 			gw_fill(seg_gpa[i], fill, RTE_MIN(seg_len[i], 0x10000u));
 	} else {
-		uint32_t hl = hdr_len();
-		uint32_t pkt_len = total > hl ? total - hl : 0;
-
-		tmpl_build(tmpl, t, (h & 0x40) != 0, pkt_len, 0, &ti);
-		if (hmode == 1 || hmode == 2) {
-			vh.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-			vh.hdr.csum_start = (uint16_t)(ti.l2 + ti.l3);
-			vh.hdr.csum_offset = t == T_V4UDP ? 6 : 16;
-		}
-		if (hmode == 2) {
-			vh.hdr.gso_type = t == T_V6TCP ?
-				VIRTIO_NET_HDR_GSO_TCPV6 :
-				VIRTIO_NET_HDR_GSO_TCPV4;
-			vh.hdr.gso_size = gso;
-			vh.hdr.hdr_len = (uint16_t)(ti.l2 + ti.l3 + ti.l4);
-		}
-		s.hdr = (const uint8_t *)&vh;
-		s.hdr_len = hl;
-		s.tmpl = tmpl;
-		s.tmpl_len = RTE_MIN(ti.len, pkt_len);
-		s.pat_off = (uint32_t)(h >> 4) * 997;
+		vhu_fuzz_tx_build(&tx, t, (h & 0x40) != 0, hmode, gso,
+				  hdr_len(), total, (uint32_t)(h >> 4) * 997);
 		for (i = 0, pos = 0; i < nseg; pos += seg_len[i], i++)
 			gw_stream(seg_gpa[i], RTE_MIN(seg_len[i], 0x10000u), pos,
-				  stream_packet, &s);
+				  vhu_fuzz_stream_packet, &tx.s);
 	}
 
 	/* The descriptors: the buffers, or one table descriptor. */
@@ -2110,10 +1883,10 @@ op_desc(struct vhu_fuzz_in *in)
 	uint16_t pos = 0;
 
 	if (b & 4)
-		at = take_gpa(in);
+		at = vhu_fuzz_take_gpa(in, GPA_A);
 	else
 		pos = vhu_fuzz_u16(in);
-	d.addr = take_gpa(in);
+	d.addr = vhu_fuzz_take_gpa(in, GPA_A);
 	d.len = vhu_fuzz_u32(in);
 	d.id = vhu_fuzz_u16(in);
 	d.flags = vhu_fuzz_u16(in);
@@ -2148,7 +1921,7 @@ op_event(struct vhu_fuzz_in *in)
 static void
 op_write(struct vhu_fuzz_in *in)
 {
-	uint64_t gpa = take_gpa(in);
+	uint64_t gpa = vhu_fuzz_take_gpa(in, GPA_A);
 	uint8_t buf[256];
 	uint8_t n = vhu_fuzz_u8(in);
 
@@ -2157,17 +1930,6 @@ op_write(struct vhu_fuzz_in *in)
 }
 
 /* ---- the dequeue burst ---- */
-
-static NOCOV void
-check_rarp(const struct rte_mbuf *m)
-{
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-
-	VHU_FUZZ_CHECK(m->pkt_len == 60 && m->data_len == 60 &&
-		       p[12] == 0x80 && p[13] == 0x35 &&
-		       memcmp(p + 6, S.dev->rarp_mac, 6) == 0,
-		       "the RARP mbuf is not a RARP of the guest's MAC");
-}
 
 /* The mbuf a chain's packet must become: its bytes after the header in
  * segments as the device fills them, the header's offload applied.
@@ -2429,7 +2191,7 @@ op_deq(struct vhu_fuzz_in *in)
 		       "RARP pending %d", S.dev->rarp_pending);
 	S.rarp = S.dev->rarp_pending;
 	if (s.rarp_out)
-		check_rarp(S.pkts[0]);
+		vhu_fuzz_check_rarp(S.pkts[0], S.dev->rarp_mac);
 	for (i = 0, j = s.rarp_out; i < s.c; i++) {
 		if (S.outcome[i] != O_PKT)
 			continue;
@@ -2489,115 +2251,6 @@ op_deq(struct vhu_fuzz_in *in)
 }
 
 /* ---- the enqueue burst ---- */
-
-static NOCOV uint32_t
-seg_take(uint32_t left, unsigned int segs_after, uint32_t room,
-		uint32_t seed)
-{
-	uint32_t max = RTE_MIN(left, room);
-	uint32_t min = left > segs_after * room ? left - segs_after * room : 0;
-
-	if (segs_after == 0)
-		return left;
-	return min + seed % (max - min + 1);
-}
-
-static NOCOV void
-mbuf_poke(struct rte_mbuf *m, uint32_t off, uint8_t v)
-{
-	while (off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	*rte_pktmbuf_mtod_offset(m, uint8_t *, off) = v;
-}
-
-/* An mbuf of 14..9000 bytes in 1..8 segments, as fuzz_ring makes them. */
-static NOCOV struct rte_mbuf *
-make_mbuf(struct vhu_fuzz_in *in, uint8_t idx)
-{
-	uint16_t lv = vhu_fuzz_u16(in);
-	uint8_t shape = vhu_fuzz_u8(in);
-	uint32_t len = 14 + lv % (ENQ_LEN_MAX - 14 + 1);
-	unsigned int t = (shape >> 3) & 3, want = 1 + (shape & 7);
-	struct rte_mbuf *segs[ENQ_SEGS_MAX];
-	uint32_t room = MBUF_ROOM;
-	unsigned int need = (len + room - 1) / room, nsegs, i;
-	uint8_t tmpl[96];
-	struct tmpl_info ti;
-	struct stream s;
-	uint32_t pos = 0, seed = shape ^ (uint32_t)lv * 2654435761u;
-	struct rte_mbuf *m;
-
-	nsegs = RTE_MAX(need, want);
-	VHU_FUZZ_CHECK(rte_pktmbuf_alloc_bulk(S.pool, segs, nsegs) == 0,
-		       "mempool empty");
-	tmpl_build(tmpl, t, (shape & 0x40) != 0, len, idx, &ti);
-	s.hdr = NULL;
-	s.hdr_len = 0;
-	s.tmpl = tmpl;
-	s.tmpl_len = RTE_MIN(ti.len, len);
-	s.pat_off = seed % PATTERN_SIZE;
-	for (i = 0; i < nsegs; i++) {
-		uint32_t n = seg_take(len - pos, nsegs - 1 - i, room,
-				      seed >> (i * 3));
-
-		stream_packet(pos, rte_pktmbuf_mtod(segs[i], uint8_t *), n, &s);
-		segs[i]->data_len = (uint16_t)n;
-		pos += n;
-		if (i > 0)
-			segs[i - 1]->next = segs[i];
-	}
-	m = segs[0];
-	m->nb_segs = (uint16_t)nsegs;
-	m->pkt_len = len;
-	if (shape & 0x20) {
-		uint8_t sel = vhu_fuzz_u8(in);
-		uint8_t l2 = vhu_fuzz_u8(in), l3 = vhu_fuzz_u8(in);
-		uint8_t l4 = vhu_fuzz_u8(in);
-		uint16_t tso = vhu_fuzz_u16(in);
-		static const uint64_t l4type[4] = {
-			0, RTE_MBUF_F_TX_TCP_CKSUM, RTE_MBUF_F_TX_SCTP_CKSUM,
-			RTE_MBUF_F_TX_UDP_CKSUM,
-		};
-		static const uint64_t rare[4] = {
-			RTE_MBUF_F_TX_UDP_SEG, RTE_MBUF_F_TX_TUNNEL_VXLAN,
-			RTE_MBUF_F_TX_OUTER_IP_CKSUM,
-			RTE_MBUF_F_TX_OUTER_UDP_CKSUM,
-		};
-		uint64_t ol = l4type[(sel >> 1) & 3];
-
-		if (sel & 1)
-			ol |= RTE_MBUF_F_TX_IP_CKSUM;
-		if (sel & 8)
-			ol |= RTE_MBUF_F_TX_TCP_SEG;
-		if (sel & 16)
-			ol |= RTE_MBUF_F_TX_IPV4;
-		if (sel & 32)
-			ol |= RTE_MBUF_F_TX_IPV6;
-		if (sel & 64)
-			ol |= (tso & 4) ? RTE_MBUF_F_RX_L4_CKSUM_BAD :
-				RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-		if (sel & 128)
-			ol |= rare[tso & 3];
-		m->ol_flags = ol;
-		m->l2_len = l2 == 0xff ? ti.l2 : (l2 & 0x7f);
-		m->l3_len = l3 == 0xff ? ti.l3 : l3;
-		m->l4_len = l4 == 0xff ? ti.l4 : l4;
-		m->tso_segsz = tso;
-	}
-	if (shape & 0x80) {
-		uint8_t np = vhu_fuzz_u8(in) % 8, at, v;
-
-		while (np-- > 0) {
-			at = vhu_fuzz_u8(in);
-			v = vhu_fuzz_u8(in);
-			if (at < len)
-				mbuf_poke(m, at, v);
-		}
-	}
-	return m;
-}
 
 static NOCOV int
 span_cmp(const void *a, const void *b)
@@ -2704,7 +2357,7 @@ sim_enqueue(unsigned int r, uint16_t k, struct esim *s)
 	while (s->done < k && !s->broken) {
 		struct epkt *pk = &S.pk[s->done];
 		uint16_t mark_ci = ci, mark_n = s->nent, heads = 0;
-		uint32_t left = hl + pk->pkt_len;
+		uint32_t left = hl + pk->info.pkt_len;
 		int res = 1;
 
 		if (pk->drop) {
@@ -2772,7 +2425,7 @@ sim_enqueue(unsigned int r, uint16_t k, struct esim *s)
 			pk->first = mark_n;
 			pk->heads = heads;
 			s->packets++;
-			s->bytes += pk->pkt_len;
+			s->bytes += pk->info.pkt_len;
 			s->done++;
 		} else if (res == -1) {
 			s->done++;
@@ -2800,10 +2453,10 @@ expected_rx(uint16_t i, uint8_t hl)
 	mbuf_flat(S.pkts[i], S.ebuf + hl);
 	for (p = 0; p < pk->cur.npatch; p++)
 		for (q = 0; q < 2; q++)
-			if (pk->cur.patch[p].off + q < pk->pkt_len)
+			if (pk->cur.patch[p].off + q < pk->info.pkt_len)
 				S.ebuf[hl + pk->cur.patch[p].off + q] =
 					pk->cur.patch[p].val[q];
-	return hl + pk->pkt_len;
+	return hl + pk->info.pkt_len;
 }
 
 static NOCOV void
@@ -2841,20 +2494,8 @@ check_mbufs_kept(uint16_t k)
 {
 	uint16_t i;
 
-	for (i = 0; i < k; i++) {
-		const struct rte_mbuf *m = S.pkts[i];
-		const struct epkt *pk = &S.pk[i];
-
-		VHU_FUZZ_CHECK(m->pkt_len == pk->pkt_len &&
-			       m->ol_flags == pk->ol_flags &&
-			       m->nb_segs == pk->nb_segs &&
-			       m->l2_len == pk->l2_len &&
-			       m->l3_len == pk->l3_len &&
-			       m->l4_len == pk->l4_len &&
-			       m->tso_segsz == pk->tso_segsz &&
-			       rte_mbuf_refcnt_read(m) == 1,
-			       "enqueue changed mbuf %u", i);
-	}
+	for (i = 0; i < k; i++)
+		vhu_fuzz_check_mbuf_kept(S.pkts[i], &S.pk[i].info, i);
 }
 
 static void
@@ -2871,18 +2512,14 @@ op_enq(struct vhu_fuzz_in *in)
 	struct pre p;
 
 	for (i = 0; i < k; i++) {
-		struct rte_mbuf *mb = make_mbuf(in, (uint8_t)i);
 		struct epkt *pk = &S.pk[i];
+		struct rte_mbuf *mb;
 
-		S.pkts[i] = mb;
 		memset(pk, 0, sizeof(*pk));
-		pk->pkt_len = mb->pkt_len;
-		pk->ol_flags = mb->ol_flags;
-		pk->nb_segs = mb->nb_segs;
-		pk->l2_len = (uint8_t)mb->l2_len;
-		pk->l3_len = (uint16_t)mb->l3_len;
-		pk->l4_len = (uint8_t)mb->l4_len;
-		pk->tso_segsz = mb->tso_segsz;
+		/* fuzz_ring's mbufs (their tag may be poked over). */
+		mb = vhu_fuzz_make_mbuf(in, S.pool, (uint8_t)i, false,
+					&pk->info);
+		S.pkts[i] = mb;
 		/* The header and checksum patches lib/vhu derives from the
 		 * mbuf's offload flags (fuzz_ring checks them). */
 		pk->drop = vhu_pkt_cursor_init(&pk->cur, mb, hl, vr->ol_mode);
@@ -2921,7 +2558,7 @@ op_enq(struct vhu_fuzz_in *in)
 		const struct mchain *c0 = S.npulled > 0 ? &S.chains[0] : NULL;
 
 		if (!S.pk[0].drop && c0 != NULL && c0->st == CH_OK &&
-		    c0->total >= hl + S.pk[0].pkt_len)
+		    c0->total >= hl + S.pk[0].info.pkt_len)
 			VHU_FUZZ_CHECK(done >= 1 &&
 				       STAT_DELTA(vr, &p, packets) >= 1,
 				       "ring %u: a valid buffer for the first "
@@ -3288,25 +2925,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	S.l_hw = 0;
 	dev_setup(&in);
 	check_rings();
-	while (!vhu_fuzz_in_empty(&in)) {
-		uint8_t op = vhu_fuzz_u8(&in) % OP_COUNT;
-
-		if (op == OP_REPEAT) {
-			unsigned int n = vhu_fuzz_u8(&in);
-			struct vhu_fuzz_in at;
-
-			op = vhu_fuzz_u8(&in) % OP_COUNT;
-			if (op == OP_DEQ || op == OP_ENQ)
-				n %= 16;
-			at = in;
-			for (i = 0; i <= n; i++) {
-				in = at;
-				do_op(&in, op);
-			}
-		} else {
-			do_op(&in, op);
-		}
-	}
+	vhu_fuzz_run_ops(&in, OP_COUNT, OP_REPEAT,
+			 1u << OP_DEQ | 1u << OP_ENQ, do_op);
 
 	shadow_check("the input's operations");
 	vhu_dev_reset(S.dev, true);
@@ -3326,19 +2946,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-static int
-make_memfd(const char *name, uint64_t size, uint8_t **host)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-
-	VHU_FUZZ_CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0,
-		       "memfd %s: %s", name, strerror(errno));
-	*host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	VHU_FUZZ_CHECK(*host != MAP_FAILED, "mmap %s: %s", name,
-		       strerror(errno));
-	return fd;
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -3349,17 +2956,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		{ GPA_L, SIZE_L, GPA_L + FE_VA_OFF, 0 },
 	};
 	uint8_t *host_a, *host_bs, *host_l;
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	int fds[NREG], ret;
 	unsigned int i;
 
 	RTE_SET_USED(argc);
 	vhu_fuzz_eal_init((*argv)[0]);
 	S.trace = getenv("VHU_FUZZ_PACKED_TRACE") != NULL;
-	fds[0] = make_memfd("vhu-fuzz-packed-a", SIZE_A, &host_a);
-	fds[1] = make_memfd("vhu-fuzz-packed-bs", SIZE_B + SIZE_S, &host_bs);
+	fds[0] = vhu_fuzz_memfd("vhu-fuzz-packed-a", SIZE_A, &host_a);
+	fds[1] = vhu_fuzz_memfd("vhu-fuzz-packed-bs", SIZE_B + SIZE_S,
+				&host_bs);
 	fds[2] = fds[1];
-	fds[3] = make_memfd("vhu-fuzz-packed-l", SIZE_L, &host_l);
+	fds[3] = vhu_fuzz_memfd("vhu-fuzz-packed-l", SIZE_L, &host_l);
 	S.all[REG_A] = (struct greg){ GPA_A, SIZE_A, host_a, NULL };
 	S.all[REG_B] = (struct greg){ GPA_B, SIZE_B, host_bs, NULL };
 	S.all[REG_S] = (struct greg){ GPA_S, SIZE_S, host_bs + SIZE_B, NULL };
@@ -3388,11 +2995,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 					    SOCKET_ID_ANY);
 	VHU_FUZZ_CHECK(S.pool != NULL && S.tiny != NULL && S.scratch != NULL,
 		       "mempools: %s", rte_strerror(rte_errno));
-	for (i = 0; i < PATTERN_SIZE; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		S.pattern[i] = (uint8_t)x;
-	}
+	vhu_fuzz_pattern_init();
 	return 0;
 }

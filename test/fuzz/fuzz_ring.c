@@ -121,8 +121,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <netinet/in.h>
 
 #include <linux/vhost_types.h>
 #include <linux/virtio_config.h>
@@ -131,7 +129,6 @@
 
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -145,17 +142,9 @@
 #include "vhu_offload.h"
 #include "vhu_vring.h"
 
-/*
- * The checks, the model of the walker and the packet generators: no
- * coverage feedback (their edges and comparisons would only steer the
- * fuzzer through this file; the library's edges are the signal), and
- * faster.
- */
-#if defined(__clang__)
-#define NOCOV __attribute__((no_sanitize("coverage")))
-#else
-#define NOCOV /* gcc builds only replay the corpus (vhu_fuzz_replay.c) */
-#endif
+/* The checks and the model of the walker: no coverage feedback
+ * (vhu_fuzz.h). */
+#define NOCOV VHU_FUZZ_NOCOV
 
 /* ---- guest memory ---- */
 
@@ -180,13 +169,9 @@
 
 /* 48 bytes of log cover every page up to the end of S. */
 #define LOG_MAX 48
-#define LOG_PAGE_SHIFT 12
 
 #define BURST_MAX 64
-#define PATTERN_SIZE 65536
 #define PKT_MAX (VHU_CHAIN_MAX_BYTES + 16)
-#define ENQ_LEN_MAX 9000u
-#define ENQ_SEGS_MAX 8
 #define POOL_SIZE 4095
 #define TINY_POOL_SIZE 16
 
@@ -224,19 +209,13 @@ struct greg {
 };
 
 /* A chain as the model walked it. */
-struct mpiece {
-	uint8_t *host;
-	uint64_t gpa;
-	uint32_t len;
-};
-
 struct mchain {
 	bool ok;
 	uint16_t nbufs;
 	uint32_t total;       /* bytes, capped as the device caps them */
 	uint64_t itab_gpa;    /* indirect table read, if itab_len */
 	uint64_t itab_len;
-	struct mpiece bufs[VHU_BUFVEC_MAX];
+	struct vhu_fuzz_piece bufs[VHU_BUFVEC_MAX];
 };
 
 /* A GPA range for the overlap check of an enqueue burst. */
@@ -246,17 +225,6 @@ struct span {
 	bool write;
 };
 
-/* What an enqueued mbuf was when it was handed over. */
-struct pktinfo {
-	uint32_t pkt_len;
-	uint64_t ol_flags;
-	uint16_t nb_segs;
-	uint8_t l2_len;
-	uint16_t l3_len;
-	uint8_t l4_len;
-	uint16_t tso_segsz;
-};
-
 static struct {
 	/* Once per process. */
 	struct rte_mempool *pool;
@@ -264,7 +232,6 @@ static struct {
 	int efd;
 	struct greg all[3];            /* A, B, S */
 	struct vhu_mem_table *tmpl;    /* A, B, S mapped by lib/vhu */
-	uint8_t pattern[PATTERN_SIZE];
 	uint64_t dirty[(NPAGES + 63) / 64];
 	uint8_t log[LOG_MAX];
 
@@ -286,7 +253,7 @@ static struct {
 	uint16_t heads[RING_MAX];
 	struct span spans[RING_MAX * (VHU_BUFVEC_MAX + 1) + 4];
 	struct rte_mbuf *pkts[BURST_MAX + 1];
-	struct pktinfo info[BURST_MAX];
+	struct vhu_fuzz_pktinfo info[BURST_MAX];
 	uint8_t gbuf[PKT_MAX];
 	uint8_t mbuf_flat[PKT_MAX];
 } S;
@@ -455,25 +422,6 @@ vring(unsigned int r)
 }
 
 /* ---- input decoding ---- */
-
-/* A guest address: mostly in A and B, sometimes any byte, or anything. */
-static uint64_t
-take_gpa(struct vhu_fuzz_in *in)
-{
-	uint8_t form = vhu_fuzz_u8(in);
-	uint64_t v;
-
-	switch (form % 4) {
-	case 0:
-	case 1:
-		return GPA_A + ((uint64_t)vhu_fuzz_u16(in) << 3);
-	case 2:
-		v = vhu_fuzz_u16(in);
-		return GPA_A + (v | (uint64_t)vhu_fuzz_u8(in) << 16);
-	default:
-		return vhu_fuzz_u64(in);
-	}
-}
 
 static uint64_t
 take_features(struct vhu_fuzz_in *in)
@@ -662,27 +610,6 @@ dev_setup(struct vhu_fuzz_in *in)
 
 /* ---- the model walker (doc/datapath.md, "The guest is untrusted") ---- */
 
-static NOCOV bool
-model_add(struct mchain *c, uint64_t gpa, uint32_t len)
-{
-	if (gpa > UINT64_MAX - len)
-		return false;
-	while (len > 0) {
-		uint64_t n = len;
-		uint8_t *h = model_host(gpa, &n);
-
-		if (h == NULL || c->nbufs == VHU_BUFVEC_MAX)
-			return false;
-		c->bufs[c->nbufs].host = h;
-		c->bufs[c->nbufs].gpa = gpa;
-		c->bufs[c->nbufs].len = (uint32_t)n;
-		c->nbufs++;
-		gpa += n;
-		len -= (uint32_t)n;
-	}
-	return true;
-}
-
 static NOCOV void
 model_walk(unsigned int r, uint16_t head, struct mchain *c)
 {
@@ -734,7 +661,8 @@ model_walk(unsigned int r, uint16_t head, struct mchain *c)
 		} else if (total > VHU_CHAIN_MAX_BYTES) {
 			return;
 		}
-		if (!model_add(c, d.addr, len))
+		if (!vhu_fuzz_pieces_add(c->bufs, &c->nbufs, VHU_BUFVEC_MAX,
+					 d.addr, len, model_host))
 			return;
 		if (writable && total >= VHU_CHAIN_MAX_BYTES)
 			break;
@@ -752,34 +680,13 @@ model_walk(unsigned int r, uint16_t head, struct mchain *c)
 static NOCOV uint32_t
 chain_gather(const struct mchain *c, uint32_t n, uint8_t *dst)
 {
-	uint32_t done = 0;
-	uint16_t i;
-
-	for (i = 0; i < c->nbufs && done < n; i++) {
-		uint32_t k = RTE_MIN(c->bufs[i].len, n - done);
-
-		memcpy(dst + done, c->bufs[i].host, k);
-		done += k;
-	}
-	return done;
+	return vhu_fuzz_pieces_gather(c->bufs, c->nbufs, n, dst);
 }
 
 static NOCOV bool
 log_marked(uint64_t gpa, uint64_t len)
 {
-	uint64_t page, last;
-
-	if (len == 0)
-		return true;
-	page = gpa >> LOG_PAGE_SHIFT;
-	last = (gpa + len - 1) >> LOG_PAGE_SHIFT;
-	for (; page <= last; page++) {
-		if (page / 8 >= S.dev->log_size)
-			return true;
-		if (!(S.log[page / 8] & (1u << (page % 8))))
-			return false;
-	}
-	return true;
+	return vhu_fuzz_log_marked(S.log, S.dev->log_size, gpa, len);
 }
 
 /* The ring's bursts write the dirty log. */
@@ -793,12 +700,7 @@ ring_logging(const struct vhu_vring *vr)
 static NOCOV bool
 log_empty(void)
 {
-	unsigned int i;
-
-	for (i = 0; i < LOG_MAX; i++)
-		if (S.log[i] != 0)
-			return false;
-	return true;
+	return vhu_fuzz_log_empty(S.log, sizeof(S.log));
 }
 
 /* With VHU_FUZZ_RING_TRACE set: what each burst did (to read seeds). */
@@ -960,135 +862,12 @@ check_used(unsigned int r, const struct pre *p, uint16_t c)
 		       "expected %d", r, notes, expect);
 }
 
-/* ---- packets: headers of Ethernet / IPv4 or IPv6 / TCP or UDP ---- */
-
-enum { T_RAW, T_V4TCP, T_V6TCP, T_V4UDP };
-
-struct tmpl_info {
-	uint32_t l2, l3, l4;
-	uint32_t len;          /* bytes of headers built */
-};
-
-static NOCOV void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/*
- * The headers of a len-byte packet of template t into h (>= 96 bytes);
- * the source MAC's first bytes carry tag (an enqueue packet's index).
- */
-static NOCOV void
-tmpl_build(uint8_t *h, unsigned int t, bool vlan, uint32_t len, uint8_t tag,
-		struct tmpl_info *ti)
-{
-	uint32_t l2 = vlan ? 18 : 14, l3 = 0, l4 = 0, off;
-	uint8_t proto = t == T_V4UDP ? IPPROTO_UDP : IPPROTO_TCP;
-
-	memset(h, 0, 96);
-	h[0] = 0x02;
-	h[5] = 0x01;
-	h[6] = 0x02;
-	h[7] = tag;
-	h[8] = tag ^ 0x5a;
-	off = 12;
-	if (vlan) {
-		put16(h + off, 0x8100);
-		put16(h + off + 2, 0x0064);
-		off += 4;
-	}
-	if (t == T_RAW) {
-		ti->l2 = l2;
-		ti->l3 = 20;
-		ti->l4 = 20;
-		ti->len = 12;   /* the ethertype comes from the pattern */
-		return;
-	}
-	if (t == T_V6TCP) {
-		put16(h + off, 0x86dd);
-		h[l2] = 0x60;
-		put16(h + l2 + 4, (uint16_t)(len - l2 - 40));
-		h[l2 + 6] = proto;
-		h[l2 + 7] = 64;
-		h[l2 + 8] = 0xfd;
-		h[l2 + 23] = 1;
-		h[l2 + 24] = 0xfd;
-		h[l2 + 39] = 2;
-		l3 = 40;
-	} else {
-		put16(h + off, 0x0800);
-		h[l2] = 0x45;
-		put16(h + l2 + 2, (uint16_t)(len - l2));
-		put16(h + l2 + 6, 0x4000);
-		h[l2 + 8] = 64;
-		h[l2 + 9] = proto;
-		h[l2 + 12] = 10;
-		h[l2 + 15] = 1;
-		h[l2 + 16] = 10;
-		h[l2 + 19] = 2;
-		put16(h + l2 + 10, (uint16_t)~rte_raw_cksum(h + l2, 20));
-		l3 = 20;
-	}
-	put16(h + l2 + l3, 4000);
-	put16(h + l2 + l3 + 2, 80);
-	if (proto == IPPROTO_TCP) {
-		h[l2 + l3 + 12] = 5 << 4;
-		h[l2 + l3 + 13] = 0x18;
-		put16(h + l2 + l3 + 14, 0xffff);
-		l4 = 20;
-	} else {
-		put16(h + l2 + l3 + 4, (uint16_t)(len - l2 - l3));
-		l4 = 8;
-	}
-	ti->l2 = l2;
-	ti->l3 = l3;
-	ti->l4 = l4;
-	ti->len = l2 + l3 + l4;
-}
-
-/* A packet stream: header bytes, then template headers, then pattern. */
-struct stream {
-	const uint8_t *hdr;
-	uint32_t hdr_len;
-	const uint8_t *tmpl;
-	uint32_t tmpl_len;
-	uint32_t pat_off;
-};
-
-static NOCOV void
-stream_packet(uint32_t pos, uint8_t *dst, uint32_t n, const void *ctx)
-{
-	const struct stream *s = ctx;
-
-	while (n > 0) {
-		uint32_t k;
-
-		if (pos < s->hdr_len) {
-			k = RTE_MIN(n, s->hdr_len - pos);
-			memcpy(dst, s->hdr + pos, k);
-		} else if (pos - s->hdr_len < s->tmpl_len) {
-			k = RTE_MIN(n, s->tmpl_len - (pos - s->hdr_len));
-			memcpy(dst, s->tmpl + (pos - s->hdr_len), k);
-		} else {
-			uint32_t at = (pos + s->pat_off) % PATTERN_SIZE;
-
-			k = RTE_MIN(n, PATTERN_SIZE - at);
-			memcpy(dst, S.pattern + at, k);
-		}
-		dst += k;
-		pos += k;
-		n -= k;
-	}
-}
-
 /* ---- operations: the guest ---- */
 
 static void
 op_write(struct vhu_fuzz_in *in)
 {
-	uint64_t gpa = take_gpa(in);
+	uint64_t gpa = vhu_fuzz_take_gpa(in, GPA_A);
 	uint8_t buf[256];
 	uint8_t n = vhu_fuzz_u8(in);
 
@@ -1106,10 +885,10 @@ op_desc(struct vhu_fuzz_in *in)
 	uint8_t idx = 0;
 
 	if (b & 2)
-		at = take_gpa(in);
+		at = vhu_fuzz_take_gpa(in, GPA_A);
 	else
 		idx = vhu_fuzz_u8(in);
-	d.addr = take_gpa(in);
+	d.addr = vhu_fuzz_take_gpa(in, GPA_A);
 	d.len = vhu_fuzz_u32(in);
 	d.flags = vhu_fuzz_u16(in);
 	d.next = vhu_fuzz_u16(in);
@@ -1169,10 +948,7 @@ op_post(struct vhu_fuzz_in *in)
 	uint16_t head = (autom ? S.auto_head[r] : hb) % num;
 	uint64_t shift = autom ? S.auto_off[r] : 0;
 	struct vring_desc d[4];
-	struct virtio_net_hdr_mrg_rxbuf vh;
-	uint8_t tmpl[96];
-	struct tmpl_info ti;
-	struct stream s;
+	struct vhu_fuzz_tx tx;
 	uint64_t seg_gpa[4], itab = 0;
 	uint32_t seg_len[4], total = 0, pos;
 	uint16_t gso_size = 0;
@@ -1194,9 +970,9 @@ op_post(struct vhu_fuzz_in *in)
 	}
 	if (hmode == 2)
 		gso_size = vhu_fuzz_u16(in);
-	memset(&vh, 0, sizeof(vh));
+	memset(&tx.vh, 0, sizeof(tx.vh));
 	if (hmode == 3)
-		vhu_fuzz_bytes(in, &vh, sizeof(vh));
+		vhu_fuzz_bytes(in, &tx.vh, sizeof(tx.vh));
 	more = vhu_fuzz_u8(in);
 
 	for (i = 0; i < nseg; i++) {
@@ -1222,30 +998,12 @@ op_post(struct vhu_fuzz_in *in)
 	}
 
 	if (r == TX) {
-		uint32_t hl = vring(r)->vnet_hdr_len;
-		uint32_t pkt_len = total > hl ? total - hl : 0;
-
-		tmpl_build(tmpl, t, (more & 2) != 0, pkt_len, 0, &ti);
-		if (hmode == 1 || hmode == 2) {
-			vh.hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-			vh.hdr.csum_start = (uint16_t)(ti.l2 + ti.l3);
-			vh.hdr.csum_offset = t == T_V4UDP ? 6 : 16;
-		}
-		if (hmode == 2) {
-			vh.hdr.gso_type = t == T_V6TCP ?
-				VIRTIO_NET_HDR_GSO_TCPV6 :
-				VIRTIO_NET_HDR_GSO_TCPV4;
-			vh.hdr.gso_size = gso_size;
-			vh.hdr.hdr_len = (uint16_t)(ti.l2 + ti.l3 + ti.l4);
-		}
-		s.hdr = (const uint8_t *)&vh;
-		s.hdr_len = hl;
-		s.tmpl = tmpl;
-		s.tmpl_len = RTE_MIN(ti.len, pkt_len);
-		s.pat_off = (uint32_t)(more >> 2) * 997;
+		vhu_fuzz_tx_build(&tx, t, (more & 2) != 0, hmode, gso_size,
+				  vring(r)->vnet_hdr_len, total,
+				  (uint32_t)(more >> 2) * 997);
 		for (i = 0, pos = 0; i < nseg; pos += seg_len[i], i++)
 			guest_write_stream(seg_gpa[i], seg_len[i], pos,
-					   stream_packet, &s);
+					   vhu_fuzz_stream_packet, &tx.s);
 	}
 	if (!(more & 1)) {
 		struct vring_avail *avail = ring_avail(r);
@@ -1266,17 +1024,6 @@ op_used(struct vhu_fuzz_in *in)
 }
 
 /* ---- operations: the bursts ---- */
-
-static NOCOV void
-check_rarp(const struct rte_mbuf *m)
-{
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-
-	VHU_FUZZ_CHECK(m->pkt_len == 60 && m->data_len == 60 &&
-		       p[12] == 0x80 && p[13] == 0x35 &&
-		       memcmp(p + 6, S.dev->rarp_mac, 6) == 0,
-		       "the RARP mbuf is not a RARP of the guest's MAC");
-}
 
 /* A copy of m's first len bytes in S.mbuf_flat. */
 static NOCOV uint8_t *
@@ -1483,7 +1230,7 @@ op_deq(struct vhu_fuzz_in *in)
 		if (rarp && p.mode == VHU_DP_RUN) {
 			VHU_FUZZ_CHECK(!S.dev->rarp_pending && out >= 1,
 				       "pending RARP not sent");
-			check_rarp(S.pkts[0]);
+			vhu_fuzz_check_rarp(S.pkts[0], S.dev->rarp_mac);
 			first = 1;
 		}
 		if (p.window > p.size) {
@@ -1529,124 +1276,6 @@ op_deq(struct vhu_fuzz_in *in)
 	if (out > 0)
 		rte_pktmbuf_free_bulk(S.pkts, out);
 	vhu_dev_check_rings(S.dev);
-}
-
-/* Segment lengths of a len-byte packet over nsegs mbufs of room bytes. */
-static NOCOV uint32_t
-seg_take(uint32_t left, unsigned int segs_after, uint32_t room,
-		uint32_t seed)
-{
-	uint32_t max = RTE_MIN(left, room);
-	uint32_t min = left > segs_after * room ? left - segs_after * room : 0;
-
-	if (segs_after == 0)
-		return left;
-	return min + seed % (max - min + 1);
-}
-
-static NOCOV void
-mbuf_poke(struct rte_mbuf *m, uint32_t off, uint8_t v)
-{
-	while (off >= m->data_len) {
-		off -= m->data_len;
-		m = m->next;
-	}
-	*rte_pktmbuf_mtod_offset(m, uint8_t *, off) = v;
-}
-
-static NOCOV struct rte_mbuf *
-make_mbuf(struct vhu_fuzz_in *in, uint8_t idx, struct pktinfo *pi)
-{
-	uint16_t lv = vhu_fuzz_u16(in);
-	uint8_t shape = vhu_fuzz_u8(in);
-	uint32_t len = 14 + lv % (ENQ_LEN_MAX - 14 + 1);
-	unsigned int t = (shape >> 3) & 3, want = 1 + (shape & 7);
-	struct rte_mbuf *segs[ENQ_SEGS_MAX];
-	uint32_t room = RTE_MBUF_DEFAULT_BUF_SIZE - RTE_PKTMBUF_HEADROOM;
-	unsigned int need = (len + room - 1) / room, nsegs, i;
-	uint8_t tmpl[96];
-	struct tmpl_info ti;
-	struct stream s;
-	uint32_t pos = 0, seed = shape ^ (uint32_t)lv * 2654435761u;
-	struct rte_mbuf *m;
-
-	nsegs = RTE_MAX(need, want);
-	VHU_FUZZ_CHECK(rte_pktmbuf_alloc_bulk(S.pool, segs, nsegs) == 0,
-		       "mempool empty");
-	tmpl_build(tmpl, t, (shape & 0x40) != 0, len, idx, &ti);
-	s.hdr = NULL;
-	s.hdr_len = 0;
-	s.tmpl = tmpl;
-	s.tmpl_len = RTE_MIN(ti.len, len); /* len >= 14: the tag is in */
-	s.pat_off = seed % PATTERN_SIZE;
-	for (i = 0; i < nsegs; i++) {
-		uint32_t n = seg_take(len - pos, nsegs - 1 - i, room,
-				      seed >> (i * 3));
-
-		stream_packet(pos, rte_pktmbuf_mtod(segs[i], uint8_t *), n, &s);
-		segs[i]->data_len = (uint16_t)n;
-		pos += n;
-		if (i > 0)
-			segs[i - 1]->next = segs[i];
-	}
-	m = segs[0];
-	m->nb_segs = (uint16_t)nsegs;
-	m->pkt_len = len;
-	if (shape & 0x20) {
-		uint8_t sel = vhu_fuzz_u8(in);
-		uint8_t l2 = vhu_fuzz_u8(in), l3 = vhu_fuzz_u8(in);
-		uint8_t l4 = vhu_fuzz_u8(in);
-		uint16_t tso = vhu_fuzz_u16(in);
-		static const uint64_t l4type[4] = {
-			0, RTE_MBUF_F_TX_TCP_CKSUM, RTE_MBUF_F_TX_SCTP_CKSUM,
-			RTE_MBUF_F_TX_UDP_CKSUM,
-		};
-		static const uint64_t rare[4] = {
-			RTE_MBUF_F_TX_UDP_SEG, RTE_MBUF_F_TX_TUNNEL_VXLAN,
-			RTE_MBUF_F_TX_OUTER_IP_CKSUM,
-			RTE_MBUF_F_TX_OUTER_UDP_CKSUM,
-		};
-		uint64_t ol = l4type[(sel >> 1) & 3];
-
-		if (sel & 1)
-			ol |= RTE_MBUF_F_TX_IP_CKSUM;
-		if (sel & 8)
-			ol |= RTE_MBUF_F_TX_TCP_SEG;
-		if (sel & 16)
-			ol |= RTE_MBUF_F_TX_IPV4;
-		if (sel & 32)
-			ol |= RTE_MBUF_F_TX_IPV6;
-		if (sel & 64)
-			ol |= (tso & 4) ? RTE_MBUF_F_RX_L4_CKSUM_BAD :
-				RTE_MBUF_F_RX_L4_CKSUM_GOOD;
-		if (sel & 128)
-			ol |= rare[tso & 3];
-		m->ol_flags = ol;
-		m->l2_len = l2 == 0xff ? ti.l2 : (l2 & 0x7f);
-		m->l3_len = l3 == 0xff ? ti.l3 : l3;
-		m->l4_len = l4 == 0xff ? ti.l4 : l4;
-		m->tso_segsz = tso;
-	}
-	if (shape & 0x80) {
-		/* Header bytes the template does not make (IP options,
-		 * lengths, fragments...), but for the tag. */
-		uint8_t np = vhu_fuzz_u8(in) % 8, at, v;
-
-		while (np-- > 0) {
-			at = vhu_fuzz_u8(in);
-			v = vhu_fuzz_u8(in);
-			if (at < len && (at < 6 || at > 8))
-				mbuf_poke(m, at, v);
-		}
-	}
-	pi->pkt_len = m->pkt_len;
-	pi->ol_flags = m->ol_flags;
-	pi->nb_segs = m->nb_segs;
-	pi->l2_len = (uint8_t)m->l2_len;
-	pi->l3_len = (uint16_t)m->l3_len;
-	pi->l4_len = (uint8_t)m->l4_len;
-	pi->tso_segsz = m->tso_segsz;
-	return m;
 }
 
 static NOCOV int
@@ -1712,7 +1341,7 @@ rx_window_aliased(const struct pre *p, uint16_t w)
 /* Whether byte pos of packet pi may differ from the mbuf: a checksum
  * field an offload rewrites in the guest's copy. */
 static NOCOV bool
-ol_patched(const struct pktinfo *pi, uint32_t pos)
+ol_patched(const struct vhu_fuzz_pktinfo *pi, uint32_t pos)
 {
 	uint32_t l2 = pi->l2_len, l4 = l2 + pi->l3_len;
 
@@ -1740,9 +1369,9 @@ rx_gather(const struct pre *p, uint16_t i, uint16_t nb)
 			       "RX used entry %u: %u of %u bytes, buffer %u of "
 			       "%u of a packet", at, e->len, S.chains[j].total,
 			       j - i + 1, nb);
-		VHU_FUZZ_CHECK(len + e->len <= hl + ENQ_LEN_MAX, "RX used "
-			       "entry %u: a packet of more than %u bytes", at,
-			       hl + ENQ_LEN_MAX);
+		VHU_FUZZ_CHECK(len + e->len <= hl + VHU_FUZZ_MBUF_LEN_MAX,
+			       "RX used entry %u: a packet of more than %u "
+			       "bytes", at, hl + VHU_FUZZ_MBUF_LEN_MAX);
 		len += chain_gather(&S.chains[j], e->len, S.gbuf + len);
 	}
 	return len;
@@ -1799,7 +1428,7 @@ check_enqueued(const struct pre *p, uint16_t done, uint16_t c)
 		const struct vring_used_elem *e =
 			&used->ring[(p->lu + i) & (p->size - 1)];
 		struct virtio_net_hdr_mrg_rxbuf h;
-		const struct pktinfo *pi;
+		const struct vhu_fuzz_pktinfo *pi;
 		uint32_t len = 0, pkt_len, pos;
 		uint8_t *flat;
 		uint16_t nb = 1;
@@ -1869,20 +1498,8 @@ check_mbufs_kept(uint16_t k)
 {
 	uint16_t i;
 
-	for (i = 0; i < k; i++) {
-		const struct rte_mbuf *m = S.pkts[i];
-		const struct pktinfo *pi = &S.info[i];
-
-		VHU_FUZZ_CHECK(m->pkt_len == pi->pkt_len &&
-			       m->ol_flags == pi->ol_flags &&
-			       m->nb_segs == pi->nb_segs &&
-			       m->l2_len == pi->l2_len &&
-			       m->l3_len == pi->l3_len &&
-			       m->l4_len == pi->l4_len &&
-			       m->tso_segsz == pi->tso_segsz &&
-			       rte_mbuf_refcnt_read(m) == 1,
-			       "enqueue changed mbuf %u", i);
-	}
+	for (i = 0; i < k; i++)
+		vhu_fuzz_check_mbuf_kept(S.pkts[i], &S.info[i], i);
 }
 
 static void
@@ -1894,8 +1511,10 @@ op_enq(struct vhu_fuzz_in *in)
 	uint16_t done, c, w = 0, i;
 	struct pre p;
 
+	/* The tag (source MAC) says which packet a guest buffer holds. */
 	for (i = 0; i < k; i++)
-		S.pkts[i] = make_mbuf(in, (uint8_t)i, &S.info[i]);
+		S.pkts[i] = vhu_fuzz_make_mbuf(in, S.pool, (uint8_t)i, true,
+					       &S.info[i]);
 	pre_burst(RX, &p);
 	if (b & 128) {
 		/* No such queue pair; nothing asked for. */
@@ -2086,27 +1705,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev_setup(&in);
 	for (r = 0; r < 2; r++)
 		check_ring_state(r);
-	while (!vhu_fuzz_in_empty(&in)) {
-		uint8_t op = vhu_fuzz_u8(&in) % OP_COUNT;
-
-		if (op == OP_REPEAT) {
-			/* The next operation, decoded n + 1 times from the same
-			 * bytes (a REPEAT in it repeats nothing). */
-			unsigned int n = vhu_fuzz_u8(&in);
-			struct vhu_fuzz_in at;
-
-			op = vhu_fuzz_u8(&in) % OP_COUNT;
-			if (op == OP_DEQ || op == OP_ENQ)
-				n %= 16; /* 64 heavy bursts are plenty */
-			at = in;
-			for (i = 0; i <= n; i++) {
-				in = at;
-				do_op(&in, op);
-			}
-		} else {
-			do_op(&in, op);
-		}
-	}
+	vhu_fuzz_run_ops(&in, OP_COUNT, OP_REPEAT,
+			 1u << OP_DEQ | 1u << OP_ENQ, do_op);
 
 	/* The eventfd is ours: out of the rings before the reset closes
 	 * their fds. */
@@ -2129,19 +1729,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-static int
-make_memfd(const char *name, uint64_t size, uint8_t **host)
-{
-	int fd = memfd_create(name, MFD_CLOEXEC);
-
-	VHU_FUZZ_CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0,
-		       "memfd %s: %s", name, strerror(errno));
-	*host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	VHU_FUZZ_CHECK(*host != MAP_FAILED, "mmap %s: %s", name,
-		       strerror(errno));
-	return fd;
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -2151,15 +1738,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		{ GPA_S, SIZE_S, GPA_S + FE_VA_OFF, SIZE_B },
 	};
 	uint8_t *host_a, *host_bs;
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	int fds[3], ret;
-	unsigned int i;
 
 	RTE_SET_USED(argc);
 	vhu_fuzz_eal_init((*argv)[0]);
 	S.trace = getenv("VHU_FUZZ_RING_TRACE") != NULL;
-	fds[0] = make_memfd("vhu-fuzz-ring-a", SIZE_A, &host_a);
-	fds[1] = make_memfd("vhu-fuzz-ring-bs", SIZE_B + SIZE_S, &host_bs);
+	fds[0] = vhu_fuzz_memfd("vhu-fuzz-ring-a", SIZE_A, &host_a);
+	fds[1] = vhu_fuzz_memfd("vhu-fuzz-ring-bs", SIZE_B + SIZE_S, &host_bs);
 	fds[2] = fds[1];
 	S.all[0] = (struct greg){ GPA_A, SIZE_A, host_a };
 	S.all[1] = (struct greg){ GPA_B, SIZE_B, host_bs };
@@ -2180,11 +1765,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 					 SOCKET_ID_ANY);
 	VHU_FUZZ_CHECK(S.pool != NULL && S.tiny != NULL, "mempools: %s",
 		       rte_strerror(rte_errno));
-	for (i = 0; i < PATTERN_SIZE; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		S.pattern[i] = (uint8_t)x;
-	}
+	vhu_fuzz_pattern_init();
 	return 0;
 }
