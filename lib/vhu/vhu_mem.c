@@ -33,6 +33,8 @@ struct pending_region {
 	uint64_t mmap_offset;
 	int fd;
 	uint64_t page_size;  /* of the fd's file system */
+	dev_t file_dev;      /* fstat of fd */
+	ino_t file_ino;
 };
 
 /* True when [a, a + asz) and [b, b + bsz) share a byte; ends do not wrap
@@ -158,6 +160,8 @@ check_fd(const char *what, int fd, struct pending_region *p)
 	}
 	p->fd = fd;
 	p->page_size = pgsz;
+	p->file_dev = st.st_dev;
+	p->file_ino = st.st_ino;
 	return 0;
 }
 
@@ -243,6 +247,8 @@ map_region(const char *what, const struct pending_region *p,
 	m->addr = addr;
 	m->len = (size_t)len;
 	m->refcnt = 1;
+	m->file_dev = p->file_dev;
+	m->file_ino = p->file_ino;
 
 	r->gpa_start = p->gpa_start;
 	r->size = p->size;
@@ -352,25 +358,31 @@ vhu_mem_table_add(const struct vhu_mem_table *old,
 
 	if (max_regions > VHU_MEM_MAX_REGIONS)
 		max_regions = VHU_MEM_MAX_REGIONS;
-	if (old_n >= max_regions) {
-		VHU_LOG(ERR, "ADD_MEM_REG: table already holds %" PRIu32
-			" regions, at most %" PRIu32, old_n, max_regions);
-		return -ERANGE;
-	}
 	ret = check_fields(what, region, &p);
+	if (ret < 0)
+		return ret;
+	ret = check_fd(what, fd, &p);
 	if (ret < 0)
 		return ret;
 	for (i = 0; i < old_n; i++) {
 		const struct vhu_mem_region *o = &old->regions[i];
 
+		if (o->gpa_start == p.gpa_start && o->size == p.size &&
+		    o->fe_va_start == p.fe_va_start &&
+		    o->mmap_offset == p.mmap_offset &&
+		    o->mapping->file_dev == p.file_dev &&
+		    o->mapping->file_ino == p.file_ino)
+			return VHU_MEM_ADD_PRESENT;
 		ret = check_no_overlap(what, &p, o->gpa_start,
 			o->fe_va_start, o->size);
 		if (ret < 0)
 			return ret;
 	}
-	ret = check_fd(what, fd, &p);
-	if (ret < 0)
-		return ret;
+	if (old_n >= max_regions) {
+		VHU_LOG(ERR, "ADD_MEM_REG: table already holds %" PRIu32
+			" regions, at most %" PRIu32, old_n, max_regions);
+		return -ERANGE;
+	}
 
 	t = table_alloc(old_n + 1);
 	if (t == NULL)
@@ -415,12 +427,8 @@ vhu_mem_table_remove(const struct vhu_mem_table *old,
 			break;
 		}
 	}
-	if (victim == UINT32_MAX) {
-		VHU_LOG(ERR, "REM_MEM_REG: no region with guest address 0x%"
-			PRIx64 ", size 0x%" PRIx64 ", front-end address 0x%"
-			PRIx64, gpa, size, va);
+	if (victim == UINT32_MAX)
 		return -ENOENT;
-	}
 	t = table_alloc(old_n - 1);
 	if (t == NULL)
 		return -ENOMEM;

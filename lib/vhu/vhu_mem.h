@@ -17,6 +17,7 @@
 #define VHU_MEM_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 #include <rte_branch_prediction.h>
@@ -32,6 +33,8 @@ struct vhu_mem_mapping {
 	void *addr;          /* what mmap returned */
 	size_t len;          /* what was mapped (page-rounded) */
 	uint32_t refcnt;     /* tables holding it (control thread only) */
+	dev_t file_dev;      /* the mapped file (fstat of its fd), to know */
+	ino_t file_ino;      /* a repeated ADD_MEM_REG of it */
 };
 
 struct vhu_mem_region {
@@ -75,13 +78,21 @@ int vhu_mem_table_from_message(const struct vhu_wire_mem_region *regions,
 		uint32_t nregions, const int *fds, uint32_t generation,
 		struct vhu_mem_table **out);
 
+/* vhu_mem_table_add(): the region is already in the table, as it is. */
+#define VHU_MEM_ADD_PRESENT 1
+
 /*
  * Build a new table: old (may be NULL) plus one region mapped from fd.
  * Same validation as above, including no overlap with old's regions, and
- * the total stays <= max_regions.
+ * the total stays <= max_regions. A region equal to one of old's (guest
+ * and front-end address, size, mmap_offset, and fd on the same file) is
+ * not an overlap: QEMU up to 8.x sends ADD_MEM_REG once per queue pair of
+ * a multiqueue virtio-net, all on one connection.
  * Called by: the control thread.
- * @return 0 and *out set; -EINVAL, -ERANGE, -EEXIST (overlap), -ENOMEM,
- *   -errno. On error old is unchanged and nothing new stays mapped.
+ * @return 0 and *out set; VHU_MEM_ADD_PRESENT (nothing to do, *out
+ *   untouched, nothing mapped); -EINVAL, -ERANGE, -EEXIST (overlap),
+ *   -ENOMEM, -errno. On error old is unchanged and nothing new stays
+ *   mapped.
  */
 int vhu_mem_table_add(const struct vhu_mem_table *old,
 		const struct vhu_wire_mem_region *region, int fd,
@@ -93,7 +104,7 @@ int vhu_mem_table_add(const struct vhu_mem_table *old,
  * the spec says).
  * Called by: the control thread.
  * @return 0 and *out set (may hold zero regions); -ENOENT when no region
- *   matches; -ENOMEM.
+ *   matches (nothing logged: the caller decides); -ENOMEM.
  */
 int vhu_mem_table_remove(const struct vhu_mem_table *old,
 		const struct vhu_wire_mem_region *region,

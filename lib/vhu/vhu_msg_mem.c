@@ -39,6 +39,15 @@ vhu_msg_add_mem_reg(struct vhu_device *dev, struct vhu_msg *msg,
 	RTE_SET_USED(reply);
 	ret = vhu_mem_table_add(dev->mem, &msg->payload.region.region,
 			msg->fds[0], VHU_MEM_MAX_REGIONS, &mem);
+	if (ret == VHU_MEM_ADD_PRESENT) {
+		/* QEMU (up to 8.x) repeats ADD_MEM_REG for each queue pair of
+		 * a multiqueue virtio-net: the same region, same file. */
+		VHU_DEV_LOG(DEBUG, dev, "ADD_MEM_REG: guest 0x%" PRIx64
+			    "+0x%" PRIx64 " is already in the table as sent",
+			    msg->payload.region.region.guest_phys_addr,
+			    msg->payload.region.region.memory_size);
+		return 0;
+	}
 	if (ret != 0)
 		return ret;
 	return vhu_dev_set_mem(dev, mem);
@@ -57,8 +66,22 @@ vhu_msg_rem_mem_reg(struct vhu_device *dev, struct vhu_msg *msg,
 		return -ENOENT;
 	}
 	ret = vhu_mem_table_remove(dev->mem, &msg->payload.region.region, &mem);
+	if (ret == -ENOENT) {
+		const struct vhu_wire_mem_region *r = &msg->payload.region.region;
+
+		/* Not an error: QEMU (up to 8.x) sends REM_MEM_REG once per
+		 * queue pair of a multiqueue virtio-net, as it sends
+		 * ADD_MEM_REG; the first one removed the region. Removing
+		 * nothing changes nothing. */
+		VHU_DEV_LOG(DEBUG, dev, "REM_MEM_REG: no region with guest"
+			    " address 0x%" PRIx64 ", size 0x%" PRIx64
+			    ", front-end address 0x%" PRIx64 ": nothing to do",
+			    r->guest_phys_addr, r->memory_size,
+			    r->userspace_addr);
+		return 0;
+	}
 	if (ret != 0)
-		return ret; /* logged by vhu_mem */
+		return ret;
 	return vhu_dev_set_mem(dev, mem);
 }
 

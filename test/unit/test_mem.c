@@ -877,7 +877,22 @@ test_reject_add(void)
 	expect_add_reject(old, &n, fd, VHU_MEM_MAX_REGIONS, -EEXIST);
 	n.userspace_addr = w[1].userspace_addr - 1;
 	expect_add_reject(old, &n, fd, VHU_MEM_MAX_REGIONS, -EEXIST);
-	expect_add_reject(old, &w[1], fd, VHU_MEM_MAX_REGIONS, -EEXIST);
+	/* A region already in the table, sent again as it is (QEMU sends
+	 * ADD_MEM_REG per queue pair): nothing to do, not even when the
+	 * table is full; the same ranges in another file, or at another
+	 * offset of the same file, overlap. */
+	expect_add_reject(old, &w[1], fd, VHU_MEM_MAX_REGIONS, VHU_MEM_ADD_PRESENT);
+	expect_add_reject(old, &w[1], fd, 2, VHU_MEM_ADD_PRESENT);
+	{
+		struct vhu_wire_mem_region moved = w[1];
+		int other = make_memfd(64 * KIB);
+
+		VT_CHECK(other >= 0);
+		expect_add_reject(old, &w[1], other, VHU_MEM_MAX_REGIONS, -EEXIST);
+		moved.mmap_offset = 0;
+		expect_add_reject(old, &moved, fd, VHU_MEM_MAX_REGIONS, -EEXIST);
+		close(other);
+	}
 	n.userspace_addr = 0x40000000;
 	/* fds */
 	expect_add_reject(old, &n, -1, VHU_MEM_MAX_REGIONS, -EBADF);
