@@ -448,7 +448,7 @@ op_add(struct vhu_fuzz_in *in)
 	uint8_t b = vhu_fuzz_u8(in);
 	uint32_t max = b == 0xff ? UINT32_MAX : b;
 	uint32_t cap = RTE_MIN(max, (uint32_t)VHU_MEM_MAX_REGIONS);
-	bool fields, fd, overlap = false;
+	bool fields, fd, overlap = false, present = false;
 	struct model_region m;
 	unsigned int fdi;
 	uint32_t i, pos;
@@ -457,11 +457,29 @@ op_add(struct vhu_fuzz_in *in)
 	take_region(in, &w, &fdi);
 	fields = fields_ok(&w);
 	fd = fields && fd_ok(&w, fdi);
+	for (i = 0; fd && i < S.n; i++) {
+		const struct model_region *o = &S.model[i];
+
+		/* The same region again (QEMU: once per queue pair): nothing
+		 * to do, whatever else holds. The four memfds are four files. */
+		if (o->gpa == w.guest_phys_addr && o->size == w.memory_size &&
+		    o->va == w.userspace_addr && o->off == w.mmap_offset &&
+		    o->fdi == fdi)
+			present = true;
+	}
 	for (i = 0; fields && i < S.n; i++)
 		overlap = overlap || overlaps(&S.model[i], &w);
 	ret = vhu_mem_table_add(S.pub, &w, fdi < NFDS ? S.fd[fdi] : -1, max,
 				&t);
 	check_unchanged("ADD_MEM_REG");
+	if (present) {
+		VHU_FUZZ_CHECK(ret == VHU_MEM_ADD_PRESENT, "ADD_MEM_REG of a "
+			       "region in the table: %d, expected "
+			       "VHU_MEM_ADD_PRESENT", ret);
+		VHU_FUZZ_CHECK(t == not_set, "ADD_MEM_REG of a region in the "
+			       "table set *out");
+		return;
+	}
 	if (S.n >= cap && fd && !overlap)
 		VHU_FUZZ_CHECK(ret == -ERANGE, "ADD_MEM_REG to %" PRIu32
 			       " regions, at most %" PRIu32 ": %d, expected "
