@@ -149,7 +149,8 @@ class Dpdk(Proc):
     worker on the machine's two cores, its own file prefix, hugepages when
     enough are free (else --no-huge), no PCI."""
 
-    def __init__(self, run, name, argv0, eal, app, worker=1, stdin=None, env=None):
+    def __init__(self, run, name, argv0, eal, app, worker=1, stdin=None, env=None,
+                 lcores=None):
         self.prefix = run.file_prefix(name)
         free, size = hugepages_free()
         if not os.environ.get('VT_NO_HUGE') and size == 2048 and free >= 128 \
@@ -158,7 +159,11 @@ class Dpdk(Proc):
         else:
             mem = ['--no-huge', '-m', '512']
         main = 0 if worker == 1 else 1
-        args = [*([argv0] if isinstance(argv0, str) else argv0), '-l', '0-1', '--main-lcore', str(main), *mem, '--no-pci',
+        # lcores: an EAL --lcores map (e.g. several workers on core 1),
+        # main lcore 0.
+        cores = ['--lcores', lcores, '--main-lcore', '0'] if lcores else \
+            ['-l', '0-1', '--main-lcore', str(main)]
+        args = [*([argv0] if isinstance(argv0, str) else argv0), *cores, *mem, '--no-pci',
                 '--file-prefix', self.prefix,
                 '--log-level', os.environ.get('VT_DPDK_LOG', 'notice'), *eal]
         if app:
@@ -187,8 +192,8 @@ class Dpdk(Proc):
 class VhuFwd(Dpdk):
     """app/vhu-fwd, polling on lcore 1."""
 
-    def __init__(self, run, name, binary, eal, app):
-        super().__init__(run, name, binary, eal, app, worker=1)
+    def __init__(self, run, name, binary, eal, app, lcores=None):
+        super().__init__(run, name, binary, eal, app, worker=1, lcores=lcores)
         self.wait_log(r'^vhu-fwd: forwarding', 60)
 
     def port(self, n):
@@ -392,14 +397,23 @@ class Qemu(Proc):
         kernel, initrd = run.guest_image()
         self.qmp_path = run.path(f'{name}.qmp')
         kvm = kvm_works()
+        # Guest memory on 2 MiB hugepages while enough are free (keeping
+        # 128 for the DPDK processes), for the reason test/support gives:
+        # the kernel's page aging can stall the munmap of a 4 KiB-page
+        # memfd for minutes on this 2-core VM. VHU_VM_NO_HUGE=1: 4 KiB.
+        free, size = hugepages_free()
+        huge = ',hugetlb=on,hugetlbsize=2M' if not os.environ.get('VHU_VM_NO_HUGE') \
+            and size == 2048 and free >= mem // 2 + 128 else ''
         args = [qemu_binary(), '-name', name, '-nodefaults', '-no-user-config',
                 '-machine', 'q35,accel=' + ('kvm' if kvm else 'tcg'),
                 '-cpu', 'host' if kvm else 'max', '-smp', str(smp),
                 '-m', f'{mem}M',
-                '-object', f'memory-backend-memfd,id=mem,size={mem}M,share=on',
+                '-object', f'memory-backend-memfd,id=mem,size={mem}M,share=on{huge}',
                 '-numa', 'node,memdev=mem',
                 '-kernel', kernel, '-initrd', initrd,
-                '-append', 'console=ttyS0 quiet panic=-1 '
+                # No IPv6: its autoconfiguration traffic would come and go
+                # at random through counts the tests compare.
+                '-append', 'console=ttyS0 quiet panic=-1 ipv6.disable=1 '
                 f'vhu.name={name} vhu.ip={",".join(ips)}',
                 '-display', 'none', '-vga', 'none', '-serial', 'stdio',
                 '-qmp', f'unix:{self.qmp_path},server=on,wait=off',
@@ -430,7 +444,13 @@ class Qemu(Proc):
         self.guest = Guest(self)
         self._qmp = None
         self.boot_timeout = boot_timeout
-        if not incoming and ready:
+        if incoming:
+            # QMP answers once QEMU's main loop runs, after -incoming set up
+            # its listener: a migration started earlier is refused.
+            st = self.qmp.execute('query-status')['status']
+            if st != 'inmigrate':
+                raise Fail(f'{name}: incoming QEMU is {st}, not inmigrate')
+        elif ready:
             self.ready()
 
     def ready(self):
@@ -549,8 +569,8 @@ class Run:
         self.cleanup()
         sys.exit(SKIP)
 
-    def vhu_fwd(self, name, binary, *app, eal=()):
-        return VhuFwd(self, name, binary, list(eal), list(app))
+    def vhu_fwd(self, name, binary, *app, eal=(), lcores=None):
+        return VhuFwd(self, name, binary, list(eal), list(app), lcores=lcores)
 
     def testpmd(self, name, *app, eal=(), worker=1):
         return Testpmd(self, name, list(eal), list(app), worker=worker)

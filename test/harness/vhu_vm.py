@@ -93,6 +93,13 @@ def guest_listen(g, port):
          f'nc -l -p {port} <>/tmp/hold >/tmp/rx & echo listening')
 
 
+def guest_wait_rx(g, timeout=120):
+    """Wait until the guest's listener (guest_listen) has exited; return
+    the MD5 of what it received."""
+    g.sh('while pidof nc >/dev/null; do sleep 0.2; done', timeout=timeout)
+    return g.sh('md5sum /tmp/rx').split()[0]
+
+
 def report(what, size, secs):
     log(f'ok: {what}: {size} bytes in {secs:.2f} s, '
         f'{size * 8 / secs / 1e6:.1f} Mbit/s, MD5 equal')

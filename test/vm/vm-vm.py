@@ -51,23 +51,29 @@ with Run(f'vm-vm-{backend}-{ring}') as t:
         macs = be.macs()
         check_eq((macs.get(vhu_vm.mac(1)), macs.get(vhu_vm.mac(2))), (0, 1), 'l2 table: a on 0, b on 1')
         st = be.tel('/vhu/stats')
-        drops = sum(p[k] for p in st.values() for k in ('drop_full', 'drop_down', 'drop_nombuf', 'drop_runt'))
-        check_eq(drops, 0, 'frames dropped by vhu-fwd')
+        # A guest's full ring (drop_full) is legitimate: the guests run
+        # emulated and TCP sends again. Nothing else may be lost.
+        log(f'vhu-fwd drop_full (a guest ring full): {[p["drop_full"] for p in st.values()]}')
+        lost = sum(p[k] for p in st.values() for k in ('drop_down', 'drop_nombuf', 'drop_runt'))
+        check_eq(lost, 0, 'frames lost by vhu-fwd (link down, no mbufs, runts)')
         rx = [be.port(p)['rx_packets'] for p in (0, 1)]
         check(min(rx) > 2000, f'vhu-fwd received {rx} frames on its ports')
     else:
-        out = be.do('show port stats all', r'TX-packets: +\d+(.|\n)*TX-packets: +\d+')
-        rx = [int(v) for v in re.findall(r'RX-packets: +(\d+)', out)]
-        tx = [int(v) for v in re.findall(r'TX-packets: +(\d+)', out)]
-        log(f'testpmd: RX-packets {rx}, TX-packets {tx}')
+        out = be.do('stop', r'Accumulated forward statistics(.|\n)*Done')
+        rx = [int(v) for v in re.findall(r'RX-packets: +(\d+)', out)][:2]
+        tx = [int(v) for v in re.findall(r'TX-packets: +(\d+)', out)][:2]
+        dropped = [int(v) for v in re.findall(r'TX-dropped: +(\d+)', out)][:2]
+        log(f'testpmd: RX-packets {rx}, TX-packets {tx}, TX-dropped {dropped} '
+            '(a guest ring full: the guests run emulated, TCP sends again)')
         check(min(rx) > 2000, f'testpmd received {rx} frames on its ports')
-        # io forwarding: all that one port received went out of the other.
-        check_eq((tx[1], tx[0]), (rx[0], rx[1]), 'testpmd TX of each port = RX of the other')
+        # io forwarding: all that one port received went out of the other
+        # or was counted as dropped there.
+        check_eq((tx[1] + dropped[1], tx[0] + dropped[0]), (rx[0], rx[1]),
+                 'testpmd: RX of each port = TX + TX-dropped of the other')
     for vm in vms:
         vm.stop()
     if backend == 'fwd':
         be.finish()
     else:
-        be.do('stop', r'Done')
         be.quit()
     t.passed()
