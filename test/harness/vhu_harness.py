@@ -208,6 +208,25 @@ class VhuFwd(Dpdk):
         if not wait_for(lambda: self.port(port)['link'] == state, timeout, 0.2):
             raise Fail(f'{self.name}: port {port} link not {state} after {timeout} s')
 
+    def queue_events(self, port, after=0):
+        """The queue state changes vhu-fwd logged for port (its live log:
+        "port N (name): queues tx0 off, rx0 off", one change or several
+        per line, as they came) after position `after`: [('tx0', 'off'),
+        ...] in order."""
+        ev = []
+        for m in re.finditer(rf'^\[[ .0-9]+s\] port {port} \([^)]*\): queues (.*)$',
+                             self.text()[after:], re.M):
+            ev += re.findall(r'([rt]x\d+) (on|off)', m.group(1))
+        return ev
+
+    def wait_queues(self, port, state, queues=('tx0', 'rx0'), timeout=20, after=0):
+        """Wait until vhu-fwd logged each of queues going `state` after
+        position `after`."""
+        if not wait_for(lambda: set(queues) <= {q for q, st in self.queue_events(port, after)
+                                                 if st == state}, timeout, 0.2):
+            raise Fail(f'{self.name}: port {port}: queues {queues} not {state} after {timeout} s '
+                       f'(logged: {self.queue_events(port, after)})')
+
     def finish(self, sig=signal.SIGINT):
         """Stop it; it must exit 0 with its final counters and no
         sanitizer report."""

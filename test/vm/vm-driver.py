@@ -46,12 +46,12 @@ with Run('vm-driver') as t:
     traffic('boot')
     pci = g.sh('basename $(readlink -f /sys/class/net/eth0/device/..)')
     log(f'guest NIC is PCI function {pci}')
-    resets = fwd.text().count('queues tx0 off, rx0 off')
+    resets = fwd.queue_events(1).count(('tx0', 'off'))
 
     mark = fwd.mark()
     g.sh(f'echo {pci} > /sys/bus/pci/drivers/virtio-pci/unbind')
     fwd.link_wait(1, 'down')
-    fwd.wait_log(r'port 1 \(vm.sock\): queues tx0 off, rx0 off', 20, after=mark)
+    fwd.wait_queues(1, 'off', after=mark)
     g.sh(f'echo {pci} > /sys/bus/pci/drivers/virtio-pci/bind')
     ifup()
     fwd.link_wait(1, 'up')
@@ -59,7 +59,7 @@ with Run('vm-driver') as t:
 
     mark = fwd.mark()
     g.sh('ip link set eth0 down && rmmod virtio_net && insmod /lib/modules/virtio_net.ko')
-    fwd.wait_log(r'port 1 \(vm.sock\): queues tx0 off, rx0 off', 20, after=mark)
+    fwd.wait_queues(1, 'off', after=mark)
     ifup()
     fwd.link_wait(1, 'up')
     traffic('rmmod/insmod')
@@ -67,7 +67,7 @@ with Run('vm-driver') as t:
     g.sh('ip link set eth0 down')
     g.sh('ip link set eth0 up')
     traffic('link down/up')
-    check_eq(fwd.text().count('queues tx0 off, rx0 off'), resets + 2,
+    check_eq(fwd.queue_events(1).count(('tx0', 'off')), resets + 2,
              'ring resets seen by vhu-fwd (unbind and rmmod; none for link down/up)')
 
     vm.stop()
