@@ -175,9 +175,11 @@ vhu_ethdev_args_parse(const char *name, const char *devargs,
 
 	memset(args, 0, sizeof(*args));
 	args->queues = 1;
-	/* Always: the guest may take checksum requests of TX mbufs as
-	 * partial checksums (GUEST_CSUM); without it vhu computes them. */
-	args->offloads = VHU_OFFLOAD_ENQUEUE_CSUM;
+	/* Always, as net_vhost (whose tso= is HOST_TSO4/6 only): the guest
+	 * may take checksum requests of TX mbufs as partial checksums
+	 * (GUEST_CSUM; without it vhu computes them) and TSO mbufs whole,
+	 * as one GSO packet (GUEST_TSO4/6). */
+	args->offloads = VHU_OFFLOAD_ENQUEUE_CSUM | VHU_OFFLOAD_ENQUEUE_TSO;
 	if (devargs != NULL && devargs[0] != '\0') {
 		/* No key list: we check the keys, and say which one is bad. */
 		kv = rte_kvargs_parse(devargs, NULL);
