@@ -98,11 +98,25 @@ struct vhu_ethdev_rxq {
 	uint16_t port_id;
 } __rte_cache_aligned;
 
+/* At most this many segments from one TSO mbuf (a 64 KiB packet at
+ * the smallest MSS rte_gso takes, 256 - headers, needs fewer). */
+#define VHU_GSO_MAX_SEGS 512
+
+struct rte_gso_ctx;
+
 /* One TX queue: enqueue into the guest's RX ring of queue pair qp. */
 struct vhu_ethdev_txq {
 	struct vhu_device *vdev;
 	uint16_t qp;
 	uint16_t port_id;
+	/* Software GSO (vhu_ethdev_gso.c): NULL unless the application
+	 * enabled RTE_ETH_TX_OFFLOAD_TCP_TSO. Counters: written by the
+	 * polling thread only, read by xstats. */
+	struct rte_gso_ctx *gso;
+	uint64_t gso_packets;   /* TSO mbufs segmented */
+	uint64_t gso_segments;  /* segments made from them */
+	uint64_t gso_drops;     /* segments not delivered (ring full) and
+				 * TSO mbufs rte_gso refused */
 } __rte_cache_aligned;
 
 /* Per-ring flags of the queue-state table (qev_cur/qev_seen). */
@@ -136,6 +150,14 @@ extern const struct eth_dev_ops vhu_ethdev_ops;
 /* Release every resource of the port except the ethdev slot itself:
  * unregister the vhu device and free the queues. Idempotent. */
 int vhu_ethdev_close(struct rte_eth_dev *eth_dev);
+
+/* Software GSO of a TX queue (vhu_ethdev_gso.c). setup: control path,
+ * 0 or -errno; free: idempotent; tx_burst_gso: tx_burst of a queue with
+ * a GSO context. */
+int vhu_ethdev_gso_setup(struct vhu_ethdev_txq *q, int socket_id);
+void vhu_ethdev_gso_free(struct vhu_ethdev_txq *q);
+uint16_t vhu_ethdev_tx_burst_gso(struct vhu_ethdev_txq *q,
+		struct rte_mbuf **pkts, uint16_t nb_pkts);
 
 /* Burst functions (vhu_ethdev_rxtx.c). */
 uint16_t vhu_ethdev_rx_burst(void *rxq, struct rte_mbuf **pkts,

@@ -57,12 +57,13 @@ vhu_ethdev_infos_get(struct rte_eth_dev *eth_dev,
 	 * flags (no RX checksum flags are set either way). TX: chained
 	 * mbufs, and IPv4/TCP/UDP checksum requests, which lib/vhu passes
 	 * to a guest that negotiated GUEST_CSUM or else computes into the
-	 * guest's copy. TSO mbufs are not taken: lib/vhu does not segment
-	 * for guests without GUEST_TSO. */
+	 * guest's copy. TCP TSO: whole, as one GSO packet, to a guest that
+	 * negotiated GUEST_TSO4/6; otherwise cut by rte_gso (TCP/IPv4 only,
+	 * vhu_ethdev_gso.c) when the application enabled TCP_TSO. */
 	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
 		RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
-		RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+		RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	info->rx_queue_offload_capa = 0;
 	info->tx_queue_offload_capa = 0;
 	info->flow_type_rss_offloads = 0;
@@ -99,6 +100,18 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	return 0;
 }
 
+static void
+vhu_ethdev_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	struct vhu_ethdev_txq *q = eth_dev->data->tx_queues[qid];
+
+	if (q == NULL)
+		return;
+	vhu_ethdev_gso_free(q);
+	rte_free(q);
+	eth_dev->data->tx_queues[qid] = NULL;
+}
+
 static int
 vhu_ethdev_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 		uint16_t nb_desc, unsigned int socket_id,
@@ -107,8 +120,10 @@ vhu_ethdev_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	struct vhu_ethdev *priv = eth_dev->data->dev_private;
 	struct vhu_ethdev_txq *q;
 
+	uint64_t offloads = eth_dev->data->dev_conf.txmode.offloads |
+		(conf != NULL ? conf->offloads : 0);
+
 	RTE_SET_USED(nb_desc);
-	RTE_SET_USED(conf);
 	q = rte_zmalloc_socket("vhu_ethdev_txq", sizeof(*q),
 			       RTE_CACHE_LINE_SIZE, (int)socket_id);
 	if (q == NULL)
@@ -116,6 +131,17 @@ vhu_ethdev_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	q->vdev = priv->vdev;
 	q->qp = qid;
 	q->port_id = eth_dev->data->port_id;
+	/* (ethdev released the old queue already; its GSO pools' names
+	 * are free again.) */
+	vhu_ethdev_tx_queue_release(eth_dev, qid);
+	if (offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO) {
+		int ret = vhu_ethdev_gso_setup(q, (int)socket_id);
+
+		if (ret < 0) {
+			rte_free(q);
+			return ret;
+		}
+	}
 	eth_dev->data->tx_queues[qid] = q;
 	return 0;
 }
@@ -127,12 +153,7 @@ vhu_ethdev_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 	eth_dev->data->rx_queues[qid] = NULL;
 }
 
-static void
-vhu_ethdev_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
-{
-	rte_free(eth_dev->data->tx_queues[qid]);
-	eth_dev->data->tx_queues[qid] = NULL;
-}
+
 
 static int
 vhu_ethdev_start(struct rte_eth_dev *eth_dev)

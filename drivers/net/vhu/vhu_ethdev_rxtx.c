@@ -30,9 +30,13 @@ vhu_ethdev_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 uint16_t
 vhu_ethdev_tx_burst(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
-	const struct vhu_ethdev_txq *q = txq;
+	struct vhu_ethdev_txq *q = txq;
 	uint16_t n;
 
+	/* Only queues of a port with TX TSO enabled: software GSO for
+	 * guests without GUEST_TSO4. */
+	if (unlikely(q->gso != NULL))
+		return vhu_ethdev_tx_burst_gso(q, pkts, nb_pkts);
 	n = vhu_enqueue_burst(q->vdev, q->qp, pkts, nb_pkts);
 	if (n > 0)
 		rte_pktmbuf_free_bulk(pkts, n);

@@ -134,6 +134,10 @@ vhu_ethdev_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 		stats->opackets += rs.packets;
 		stats->obytes += rs.bytes;
 		stats->oerrors += rs.drop_too_big + rs.drop_offload;
+		if (q < eth_dev->data->nb_tx_queues &&
+		    eth_dev->data->tx_queues[q] != NULL)
+			stats->oerrors += ((const struct vhu_ethdev_txq *)
+				eth_dev->data->tx_queues[q])->gso_drops;
 		if (q < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			stats->q_opackets[q] = rs.packets;
 			stats->q_obytes[q] = rs.bytes;
@@ -149,6 +153,12 @@ vhu_ethdev_stats_reset(struct rte_eth_dev *eth_dev)
 	struct vhu_ethdev *priv = eth_dev->data->dev_private;
 	uint16_t r;
 
+	for (r = 0; r < eth_dev->data->nb_tx_queues; r++) {
+		struct vhu_ethdev_txq *txq = eth_dev->data->tx_queues[r];
+
+		if (txq != NULL)
+			txq->gso_packets = txq->gso_segments = txq->gso_drops = 0;
+	}
 	if (priv->vdev == NULL)
 		return 0;
 	for (r = 0; r < 2 * priv->args.queues; r++)
@@ -167,12 +177,23 @@ vhu_xstat_ring_count(uint8_t dir)
 	return n;
 }
 
+/* The PMD's own counters of a TX queue (software GSO). */
+static const struct {
+	const char *name;
+	size_t offset;  /* in struct vhu_ethdev_txq */
+} vhu_xstat_txq_fields[] = {
+	{ "gso_packets", offsetof(struct vhu_ethdev_txq, gso_packets) },
+	{ "gso_segments", offsetof(struct vhu_ethdev_txq, gso_segments) },
+	{ "gso_drops", offsetof(struct vhu_ethdev_txq, gso_drops) },
+};
+
 static unsigned int
 vhu_xstat_count(const struct vhu_ethdev *priv)
 {
 	return RTE_DIM(vhu_xstat_dev_fields) + priv->args.queues *
 		(vhu_xstat_ring_count(VHU_XS_RX) +
-		 vhu_xstat_ring_count(VHU_XS_TX));
+		 vhu_xstat_ring_count(VHU_XS_TX) +
+		 RTE_DIM(vhu_xstat_txq_fields));
 }
 
 /*
@@ -230,6 +251,19 @@ vhu_xstat_walk(const struct vhu_ethdev *priv, struct vhu_xstat_walk *w)
 						vhu_field(&rs, f->offset);
 				}
 				k++;
+			}
+		}
+		for (i = 0; i < RTE_DIM(vhu_xstat_txq_fields); i++, k++) {
+			const struct vhu_ethdev_txq *txq = q < priv->eth_dev->data->nb_tx_queues ?
+				priv->eth_dev->data->tx_queues[q] : NULL;
+
+			if (w->names != NULL)
+				snprintf(w->names[k].name, sizeof(w->names[k].name),
+					 "tx_q%u_%s", q, vhu_xstat_txq_fields[i].name);
+			if (w->values != NULL) {
+				w->values[k].id = k;
+				w->values[k].value = txq == NULL ? 0 :
+					vhu_field(txq, vhu_xstat_txq_fields[i].offset);
 			}
 		}
 	}
