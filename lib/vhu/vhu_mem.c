@@ -45,6 +45,16 @@ ranges_overlap(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
 	return a < b + bsz && b < a + asz;
 }
 
+/* True when [b, b + bsz), its end clamped to 2^64 (a front-end's range,
+ * not checked), shares a byte with a table's [a, a + asz). */
+static bool
+range_touches(uint64_t a, uint64_t asz, uint64_t b, uint64_t bsz)
+{
+	uint64_t b_end = bsz > UINT64_MAX - b ? UINT64_MAX : b + bsz;
+
+	return bsz != 0 && a < b_end && b < a + asz;
+}
+
 /*
  * Field checks that need no fd. what names the region in the log
  * ("SET_MEM_TABLE region 2", "ADD_MEM_REG region").
@@ -427,8 +437,26 @@ vhu_mem_table_remove(const struct vhu_mem_table *old,
 			break;
 		}
 	}
-	if (victim == UINT32_MAX)
+	if (victim == UINT32_MAX) {
+		/* Nothing there is fine (QEMU repeats REM_MEM_REG per queue
+		 * pair); a region that is there but not as described is the
+		 * front-end's mistake, and must not pass for "removed". */
+		for (i = 0; i < old_n; i++) {
+			const struct vhu_mem_region *o = &old->regions[i];
+
+			if (range_touches(o->gpa_start, o->size, gpa, size) ||
+			    range_touches(o->fe_va_start, o->size, va, size)) {
+				VHU_LOG(ERR, "REM_MEM_REG: guest 0x%" PRIx64
+					"+0x%" PRIx64 " front-end 0x%" PRIx64
+					" overlaps region 0x%" PRIx64 "+0x%"
+					PRIx64 " front-end 0x%" PRIx64
+					" without being it", gpa, size, va,
+					o->gpa_start, o->size, o->fe_va_start);
+				return -EINVAL;
+			}
+		}
 		return -ENOENT;
+	}
 	t = table_alloc(old_n - 1);
 	if (t == NULL)
 		return -ENOMEM;

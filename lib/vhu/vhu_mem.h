@@ -104,7 +104,8 @@ int vhu_mem_table_add(const struct vhu_mem_table *old,
  * the spec says).
  * Called by: the control thread.
  * @return 0 and *out set (may hold zero regions); -ENOENT when no region
- *   matches (nothing logged: the caller decides); -ENOMEM.
+ *   matches and none overlaps it (nothing logged: the caller decides);
+ *   -EINVAL when one overlaps it without matching (logged); -ENOMEM.
  */
 int vhu_mem_table_remove(const struct vhu_mem_table *old,
 		const struct vhu_wire_mem_region *region,

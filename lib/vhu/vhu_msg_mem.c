@@ -72,7 +72,8 @@ vhu_msg_rem_mem_reg(struct vhu_device *dev, struct vhu_msg *msg,
 		/* Not an error: QEMU (up to 8.x) sends REM_MEM_REG once per
 		 * queue pair of a multiqueue virtio-net, as it sends
 		 * ADD_MEM_REG; the first one removed the region. Removing
-		 * nothing changes nothing. */
+		 * nothing changes nothing. (A region that is there but not
+		 * as described is -EINVAL, logged by vhu_mem.) */
 		VHU_DEV_LOG(DEBUG, dev, "REM_MEM_REG: no region with guest"
 			    " address 0x%" PRIx64 ", size 0x%" PRIx64
 			    ", front-end address 0x%" PRIx64 ": nothing to do",

@@ -403,9 +403,18 @@ test_add_rem_mem_reg(void)
 	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
 	VT_CHECK_EQ(vhu_fe_rem_mem_reg(t.fe, &extra), 0);
 	/* Removing it again (the next queue pair's REM_MEM_REG): acked,
-	 * nothing to remove; traffic goes on. */
+	 * nothing to remove; traffic goes on. A REM_MEM_REG that overlaps
+	 * a region without matching it (here: the first region, one page
+	 * short) is the front-end's mistake: nacked. */
 	VT_CHECK_EQ(vhu_fe_rem_mem_reg(t.fe, &extra), 0);
 	VT_CHECK_EQ(vhu_fe_rem_mem_reg(t.fe, &extra), 0);
+	{
+		struct vhu_fe_region part = *vhu_fe_mem_region(mem, 0);
+
+		part.size -= 4096;
+		VT_CHECK_EQ(vhu_fe_rem_mem_reg(t.fe, &part), -EREMOTEIO);
+		VT_CHECK_EQ(vhu_fe_last_ack(t.fe), EINVAL);
+	}
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 100, seq), 0);
 	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
 	/* Removing a region a running ring lives in: refused, rings keep
