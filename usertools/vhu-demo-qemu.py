@@ -104,8 +104,8 @@ def demo(t, a):
                 results['ping21'] = g2.sh(f'ping -c 5 -i 0.2 -W 5 {ip1} | tail -2')
                 results['tcp12'] = vhu_vm.tcp_guest_to_guest(g1, g2, ip2, TRANSFER)
                 results['tcp21'] = vhu_vm.tcp_guest_to_guest(g2, g1, ip1, TRANSFER)
-            except Fail as e:
-                results['error'] = str(e)
+            except Exception as e:      # any: the verdict must see it
+                results['error'] = f'{type(e).__name__}: {e}'
         th = threading.Thread(target=traffic, daemon=True)
         th.start()
         stop = {'now': False}
@@ -115,11 +115,13 @@ def demo(t, a):
         end = time.monotonic() + a.seconds
         while True:
             time.sleep(1)
-            text = fwd.text()
-            for line in text[shown:].splitlines():
+            text = fwd.text(shown)
+            # Whole lines only: a partly written one waits for the next turn.
+            text = text[:text.rfind('\n') + 1]
+            for line in text.splitlines():
                 if line.startswith('['):
                     say('  ' + line)
-            shown = len(text)
+            shown += len(text.encode())
             if not fwd.alive():
                 raise Fail('vhu-fwd exited')
             done = not th.is_alive()
@@ -196,6 +198,9 @@ def demo(t, a):
         for k in ('ping12', 'ping21'):
             if k not in results or ' 0% packet loss' not in results[k]:
                 problems.append(f'{k}: {results.get(k, "did not run")}')
+        for k in ('tcp12', 'tcp21'):
+            if k not in results:
+                problems.append(f'TCP transfer {k[3]} -> {k[4]} did not complete')
         say()
         if problems:
             say('vhu-demo: FAIL — ' + '; '.join(problems))

@@ -16,6 +16,7 @@ Failures raise `Fail` (exit 1, logs of every process printed); `Run.skip`
 exits 77, meson's "skipped". Set VHU_TEST_KEEP=1 to keep the work
 directory of a failed test.
 """
+import ctypes
 import json
 import os
 import re
@@ -69,6 +70,17 @@ def dpdk_runtime_dir(prefix):
     return os.path.join(run, 'dpdk', prefix)
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL it when the test process dies,
+    so that nothing outlives a test that is killed outright (meson sends
+    SIGKILL half a second after its SIGTERM on a timeout)."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class Proc:
     """A process the run started: its log file, waiting for log lines,
     stopping it by PID."""
@@ -81,17 +93,20 @@ class Proc:
         self._log = open(self.log_path, 'ab')
         self.popen = subprocess.Popen(self.argv, stdin=stdin, stdout=self._log,
                                       stderr=subprocess.STDOUT, env=env,
-                                      start_new_session=True)
+                                      start_new_session=True,
+                                      preexec_fn=_die_with_parent)
         self.pid = self.popen.pid
         run.procs.append(self)
         log(f'started {name} (pid {self.pid}): {" ".join(self.argv)}')
 
-    def text(self):
+    def text(self, after=0):
+        """The log from byte position `after` (a mark()) on, decoded."""
         with open(self.log_path, 'rb') as f:
+            f.seek(after)
             return f.read().decode(errors='replace')
 
     def mark(self):
-        """A position in the log, for wait_log(..., after=mark)."""
+        """A position in the log (bytes), for text() and wait_log()."""
         return os.path.getsize(self.log_path)
 
     def alive(self):
@@ -103,10 +118,13 @@ class Proc:
         rx = re.compile(regex, re.M)
 
         def seen():
-            m = rx.search(self.text()[after:])
+            alive = self.alive()
+            # Searched after the liveness check: a line logged just
+            # before the exit still counts.
+            m = rx.search(self.text(after))
             if m:
                 return m
-            if not self.alive():
+            if not alive:
                 raise Fail(f'{self.name} exited ({self.popen.returncode}) '
                            f'before /{regex}/ appeared in its log')
             return None
@@ -215,7 +233,7 @@ class VhuFwd(Dpdk):
         ...] in order."""
         ev = []
         for m in re.finditer(rf'^\[[ .0-9]+s\] port {port} \([^)]*\): queues (.*)$',
-                             self.text()[after:], re.M):
+                             self.text(after), re.M):
             ev += re.findall(r'([rt]x\d+) (on|off)', m.group(1))
         return ev
 
@@ -263,7 +281,7 @@ class Testpmd(Dpdk):
         mark = self.mark()
         self.cmd(line)
         self.wait_log(regex, timeout, after=mark)
-        return self.text()[mark:]
+        return self.text(mark)
 
     def quit(self, timeout=60):
         self.cmd('quit')
@@ -355,8 +373,8 @@ class Guest:
         if '\n' in cmd:
             raise Fail(f'guest command with a newline: {cmd!r}')
         self._send(f'{{ {cmd}; }} </dev/null; echo "@@{self.n}""@@ $?"\n')
-        m = self.vm.wait_log(rf'@@{self.n}@@ (\d+)', timeout, after=mark)
-        out = self.vm.text()[mark:][:m.start()].replace('\r', '').strip('\n')
+        m = self.vm.wait_log(rf'@@{self.n}@@ (\d+)\r?\n', timeout, after=mark)
+        out = self.vm.text(mark)[:m.start()].replace('\r', '').strip('\n')
         rc = int(m.group(1))
         if check:
             if rc != 0:
@@ -512,7 +530,9 @@ class Run:
         log(f'test {name}: work dir {self.dir}')
 
     def __enter__(self):
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        def terminated(*_):
+            raise Fail('terminated by SIGTERM (a meson timeout?)')
+        signal.signal(signal.SIGTERM, terminated)
         return self
 
     def __exit__(self, etype, e, tb):
@@ -584,7 +604,7 @@ class Run:
             self.skip('no kernel in /boot (linux-image-amd64; usertools/vhu-setup installs it)')
 
     def skip(self, why):
-        log(f'SKIP: {why}')
+        print(f'SKIP: {why}', file=sys.stderr, flush=True)
         self.cleanup()
         sys.exit(SKIP)
 
@@ -611,15 +631,19 @@ class Run:
                   file=sys.stderr)
 
     def cleanup(self):
+        # No second SIGTERM (our own handler) in the middle of this.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for p in reversed(self.procs):
             if p.alive():
                 try:
                     os.kill(p.pid, signal.SIGINT if isinstance(p, Dpdk) else signal.SIGTERM)
                 except ProcessLookupError:
                     pass
+        # One deadline for all of them, then SIGKILL.
+        end = time.monotonic() + 5
         for p in reversed(self.procs):
             try:
-                p.popen.wait(5)
+                p.popen.wait(max(0.0, end - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.kill(p.pid, signal.SIGKILL)
                 p.popen.wait()

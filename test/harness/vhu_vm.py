@@ -95,9 +95,13 @@ def guest_listen(g, port):
 
 def guest_wait_rx(g, timeout=120):
     """Wait until the guest's listener (guest_listen) has exited; return
-    the MD5 of what it received."""
+    the MD5 of what it received. (Not the shell's `wait`: that would also
+    wait for any other background job, a ping, say.)"""
     g.sh('while pidof nc >/dev/null; do sleep 0.2; done', timeout=timeout)
-    return g.sh('md5sum /tmp/rx').split()[0]
+    out = g.sh('md5sum /tmp/rx').split()
+    if not out:
+        raise Fail(f'{g.vm.name}: no /tmp/rx')
+    return out[0]
 
 
 def report(what, size, secs):
@@ -162,9 +166,8 @@ def tcp_host_to_guest(net, g, size, addr, port=5001):
     while c.recv(4096):
         pass
     c.close()
-    g.sh('wait', timeout=120)
     secs = time.monotonic() - t0
-    got = g.sh('md5sum /tmp/rx').split()[0]
+    got = guest_wait_rx(g)
     if got != md5(data):
         raise Fail(f'host -> guest TCP: guest has md5 {got}, sent {md5(data)}')
     report('host -> guest TCP', size, secs)
@@ -180,9 +183,8 @@ def tcp_guest_to_guest(src, dst, dst_addr, size, port=5002):
     # The listener may take a moment to bind: retry the connect.
     src.sh(f'n=0; until nc {dst_addr} {port} </tmp/tx; do n=$((n+1)); '
            f'[ $n -ge 20 ] && break; sleep 0.3; done; [ $n -lt 20 ]', timeout=300)
-    dst.sh('wait', timeout=120)
+    got = guest_wait_rx(dst)
     secs = time.monotonic() - t0
-    got = dst.sh('md5sum /tmp/rx').split()[0]
     if got != want:
         raise Fail(f'{src.vm.name} -> {dst.vm.name} TCP: received md5 {got}, sent {want}')
     report(f'{src.vm.name} -> {dst.vm.name} TCP', size, secs)

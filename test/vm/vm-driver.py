@@ -58,7 +58,9 @@ with Run('vm-driver') as t:
     traffic('unbind/bind')
 
     mark = fwd.mark()
-    g.sh('ip link set eth0 down && rmmod virtio_net && insmod /lib/modules/virtio_net.ko')
+    # The module's file as the image has it (.ko, or .ko.xz on newer kernels).
+    g.sh('ip link set eth0 down && rmmod virtio_net && '
+         'insmod /lib/modules/$(grep "^virtio_net\\." /lib/modules/order)')
     fwd.wait_queues(1, 'off', after=mark)
     ifup()
     fwd.link_wait(1, 'up')

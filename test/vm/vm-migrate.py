@@ -104,7 +104,11 @@ with Run('vm-migrate') as t:
     log(f'ok: migration completed in {time.monotonic() - t0:.1f} s '
         f'(QEMU: total {info.get("total-time")} ms, downtime {info.get("downtime")} ms, '
         f'{info.get("ram", {}).get("transferred", 0) >> 20} MiB sent)')
-    check_eq(dst.qmp.execute('query-status')['status'], 'running', 'destination guest')
+    # The source completes once it sent everything; the destination runs
+    # once it loaded it all and started its devices.
+    if not wait_for(lambda: dst.qmp.execute('query-status')['status'] == 'running', 30, 0.2):
+        raise Fail(f"destination guest: {dst.qmp.execute('query-status')}")
+    log('ok: the destination guest runs')
     src.stop()
     fwd.link_wait(1, 'down')
 
@@ -148,6 +152,8 @@ with Run('vm-migrate') as t:
             or info['status'] != 'completed':
         raise Fail(f'migration back: {info}')
     t1 = time.monotonic()
+    if not wait_for(lambda: back.qmp.execute('query-status')['status'] == 'running', 30, 0.2):
+        raise Fail(f"migration back: guest {back.qmp.execute('query-status')}")
     if not wait_for(lambda: fwd.macs().get(MAC) == 1, 15, 0.1):
         raise Fail(f"migration back: the announce did not move the guest's MAC to port 1: {fwd.macs()}")
     log(f"ok: migrated back; the announce moved the guest's MAC to port 1 "
