@@ -96,10 +96,10 @@ vhu_gso_needed(const struct rte_mbuf *m, uint64_t features)
 
 /*
  * Segment one TSO mbuf and enqueue its segments. The mbuf is consumed
- * (freed) whatever happens: segments the ring had no room for, and a
- * packet rte_gso refuses, are counted as gso_drops. Returns false when
- * the packet could not be segmented for lack of mbufs: then it is left
- * to the caller (not consumed), as a full ring would be.
+ * (freed): segments the ring had no room for, and a packet rte_gso
+ * refuses, are counted as gso_drops. Returns false, the packet left to
+ * the caller as a full ring leaves it, when there were no mbufs to cut it
+ * with, or when it needed no cutting and the ring was full.
  */
 static bool
 vhu_gso_send(struct vhu_ethdev_txq *q, struct rte_mbuf *m)
@@ -119,8 +119,15 @@ vhu_gso_send(struct vhu_ethdev_txq *q, struct rte_mbuf *m)
 	n = rte_gso_segment(m, &ctx, segs, RTE_DIM(segs));
 	if (n == -ENOMEM)
 		return false;
-	if (n <= 0) {
-		/* Invalid for rte_gso (or more segments than segs holds). */
+	if (n == 0) {
+		/* rte_gso found nothing to cut: lib/vhu sends it as it is. */
+		if (vhu_enqueue_burst(q->vdev, q->qp, &m, 1) == 0)
+			return false;   /* ring full: the caller's again */
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	if (n < 0) {
+		/* Invalid for rte_gso (an MSS too small for it, say). */
 		q->gso_drops++;
 		rte_pktmbuf_free(m);
 		return true;
