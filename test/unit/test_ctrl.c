@@ -389,11 +389,17 @@ test_add_rem_mem_reg(void)
 		int fds0 = vhu_test_count_fds(), other = memfd_create("vt-other", MFD_CLOEXEC);
 		struct vhu_fe_region clash = extra;
 
+		struct vhu_device_stats st0, st1;
+
 		VT_CHECK(other >= 0);
 		VT_CHECK_EQ(ftruncate(other, 1 << 20), 0);
+		VT_CHECK_EQ(vhu_device_stats(t.dev, &st0), 0);
 		VT_CHECK_EQ(vhu_fe_add_mem_reg(t.fe, &extra), 0);
 		VT_CHECK_EQ(vhu_fe_add_mem_reg(t.fe, &extra), 0);
 		VT_CHECK_EQ(vhu_test_count_fds(), fds0 + 1);
+		/* No new table was installed for them. */
+		VT_CHECK_EQ(vhu_device_stats(t.dev, &st1), 0);
+		VT_CHECK_EQ(st1.mem_table_updates, st0.mem_table_updates);
 		clash.fd = other;
 		VT_CHECK_EQ(vhu_fe_add_mem_reg(t.fe, &clash), -EREMOTEIO);
 		VT_CHECK_EQ(vhu_fe_last_ack(t.fe), EEXIST);
