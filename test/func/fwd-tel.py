@@ -15,26 +15,13 @@ start-up cost in loops.
 """
 import json
 import os
-import socket
 import sys
 import time
 
-
-def runtime_dir(prefix):
-    run = os.environ.get('RUNTIME_DIRECTORY')
-    if not run:
-        run = '/var/run' if os.getuid() == 0 else \
-            os.environ.get('XDG_RUNTIME_DIR', '/tmp')
-    return os.path.join(run, 'dpdk', prefix)
-
-
-def query(path, cmd):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
-        s.settimeout(5)
-        s.connect(path)
-        hello = json.loads(s.recv(1024).decode())
-        s.send(cmd.encode())
-        return json.loads(s.recv(hello['max_output_len']).decode())
+# The query itself is the test harness's (test/harness/vhu_harness.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'harness'))
+from vhu_harness import telemetry_query  # noqa: E402
 
 
 def lookup(reply, cmd, keys):
@@ -67,12 +54,11 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     prefix, cmd, keys = args[0], args[1], args[2:]
-    path = os.path.join(runtime_dir(prefix), 'dpdk_telemetry.v2')
     if rate is not None:
         samples = []
         for k in range(2):
             t0 = time.monotonic()
-            v = float(lookup(query(path, cmd), cmd, keys))
+            v = float(lookup(telemetry_query(prefix, cmd), cmd, keys))
             samples.append(((t0 + time.monotonic()) / 2, v))
             if k == 0:
                 time.sleep(rate)
@@ -83,7 +69,7 @@ def main(argv):
     last = None
     while True:
         try:
-            last = show(lookup(query(path, cmd), cmd, keys))
+            last = show(lookup(telemetry_query(prefix, cmd), cmd, keys))
         except (OSError, ValueError, IndexError, KeyError) as e:
             last = 'error: %s' % e
         if want is None:

@@ -81,6 +81,19 @@ def _die_with_parent():
     _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def telemetry_query(prefix, cmd):
+    """One DPDK telemetry command to the process with file prefix
+    `prefix` (dpdk-telemetry.py's protocol, without its start-up cost):
+    the reply as JSON, {cmd: value}."""
+    path = os.path.join(dpdk_runtime_dir(prefix), 'dpdk_telemetry.v2')
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.settimeout(5)
+        s.connect(path)
+        hello = json.loads(s.recv(1024).decode())
+        s.send(cmd.encode())
+        return json.loads(s.recv(hello['max_output_len']).decode())
+
+
 class Proc:
     """A process the run started: its log file, waiting for log lines,
     stopping it by PID."""
@@ -191,13 +204,7 @@ class Dpdk(Proc):
     def telemetry(self, cmd):
         """The reply to one DPDK telemetry command (dpdk-telemetry.py's
         protocol), as JSON: {cmd: value}."""
-        path = os.path.join(dpdk_runtime_dir(self.prefix), 'dpdk_telemetry.v2')
-        with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
-            s.settimeout(5)
-            s.connect(path)
-            hello = json.loads(s.recv(1024).decode())
-            s.send(cmd.encode())
-            return json.loads(s.recv(hello['max_output_len']).decode())
+        return telemetry_query(self.prefix, cmd)
 
     def tel(self, cmd):
         """The value of a telemetry command (without the command key)."""

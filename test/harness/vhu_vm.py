@@ -50,6 +50,10 @@ class HostNet:
             raise Fail(f'ip {" ".join(args)}: {r.stderr.strip()}')
         return r.stdout
 
+    def eal(self):
+        """The EAL arguments of vhu-fwd's port on it."""
+        return ['--vdev', f'net_tap0,iface={self.ifname}']
+
     def up(self):
         if not wait_for(lambda: os.path.exists(f'/sys/class/net/{self.ifname}'), 20):
             raise Fail(f'no interface {self.ifname} (net_tap did not create it)')
@@ -71,6 +75,21 @@ class HostNet:
             raise Fail(f'host ping {addr}: {summary or r.stderr.strip()}')
         log(f'ok: host ping {addr}: {summary[0]}')
         return summary[0]
+
+
+def host_and_guest(t, fwd_bin):
+    """The set-up of the host-to-guest tests: vhu-fwd --mode l2 with the
+    host on its net_tap port 0 and one guest (address .2, MAC 01) on
+    vhost-user port 1, link up. Returns (net, fwd, vm)."""
+    t.need_vm()
+    t.need('ping', 'ip')
+    net = HostNet(t)
+    fwd = t.vhu_fwd('fwd', fwd_bin, '--mode', 'l2', '--vhost', t.path('vm.sock'),
+                    eal=net.eal())
+    net.up()
+    vm = t.qemu('vm', nics=[{'sock': t.path('vm.sock'), 'mac': mac(1)}], ips=[ip(2)])
+    fwd.link_wait(1, 'up')
+    return net, fwd, vm
 
 
 def md5(data):

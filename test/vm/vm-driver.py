@@ -23,16 +23,8 @@ import vhu_vm  # noqa: E402
 GUEST = vhu_vm.ip(2, prefix=False)
 
 with Run('vm-driver') as t:
-    t.need_vm()
-    t.need('ping', 'ip')
-    net = vhu_vm.HostNet(t)
-    fwd = t.vhu_fwd('fwd', sys.argv[1], '--mode', 'l2', '--vhost', t.path('vm.sock'),
-                    eal=['--vdev', f'net_tap0,iface={net.ifname}'])
-    net.up()
-    vm = t.qemu('vm', nics=[{'sock': t.path('vm.sock'), 'mac': vhu_vm.mac(1)}],
-                ips=[vhu_vm.ip(2)])
+    net, fwd, vm = vhu_vm.host_and_guest(t, sys.argv[1])
     g = vm.guest
-    fwd.link_wait(1, 'up')
 
     def traffic(what):
         net.ping(GUEST, count=3)

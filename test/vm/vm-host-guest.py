@@ -16,17 +16,8 @@ from vhu_harness import Run, check, check_eq  # noqa: E402
 import vhu_vm  # noqa: E402
 
 with Run('vm-host-guest') as t:
-    t.need_vm()
-    t.need('ping', 'ip')
-    fwd_bin = sys.argv[1]
-    net = vhu_vm.HostNet(t)
-    fwd = t.vhu_fwd('fwd', fwd_bin, '--mode', 'l2', '--vhost', t.path('vm.sock'),
-                    eal=['--vdev', f'net_tap0,iface={net.ifname}'])
-    net.up()
-    vm = t.qemu('vm', nics=[{'sock': t.path('vm.sock'), 'mac': vhu_vm.mac(1)}],
-                ips=[vhu_vm.ip(2)])
+    net, fwd, vm = vhu_vm.host_and_guest(t, sys.argv[1])
     g = vm.guest
-    fwd.link_wait(1, 'up')
     net.ping(vhu_vm.ip(2, prefix=False), count=5)
     macs = fwd.macs()
     check_eq(macs.get(vhu_vm.mac(1)), 1, "guest's MAC in the l2 table")

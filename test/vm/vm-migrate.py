@@ -51,7 +51,7 @@ with Run('vm-migrate') as t:
     net = vhu_vm.HostNet(t)
     src_sock, dst_sock = t.path('src.sock'), t.path('dst.sock')
     fwd = t.vhu_fwd('fwd', sys.argv[1], '--mode', 'l2', '--vhost', src_sock,
-                    '--vhost', dst_sock, eal=['--vdev', f'net_tap0,iface={net.ifname}'])
+                    '--vhost', dst_sock, eal=net.eal())
     net.up()
     src = t.qemu('src', nics=[{'sock': src_sock, 'mac': MAC}], ips=[vhu_vm.ip(2)])
     port = free_port()

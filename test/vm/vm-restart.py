@@ -48,7 +48,7 @@ with Run(f'vm-restart-{mode}') as t:
     sock = t.path('vm.sock')
     vhost = ['--vhost', sock] if mode == 'server' else ['--vhost-client', sock]
     nic = {'sock': sock, 'mac': vhu_vm.mac(1), 'server': mode == 'client'}
-    eal = ['--vdev', f'net_tap0,iface={net.ifname}']
+    eal = net.eal()
 
     def start_fwd(name):
         fwd = t.vhu_fwd(name, fwd_bin, '--mode', 'l2', *vhost, eal=eal)
