@@ -3,7 +3,7 @@
  * vhost-user wire format: request numbers, header flags, feature bits and
  * payload layouts, as the vhost-user specification defines them.
  *
- * Internal header: shared by lib/vhu (the back-end) and test/frontend (the
+ * Internal header: shared by lib/vhu (the back-end) and lib/vhu_fe (the
  * test front-end). Both sides are also checked against real peers
  * (DPDK's net_vhost, DPDK's virtio-user, QEMU), so a mistake here cannot
  * hide behind the two of them agreeing with each other.

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/mman.h>
 
 #include <linux/virtio_config.h>
 
@@ -567,31 +566,6 @@ report(struct vhu_fe *fe, const struct rx_ctx *ctx, const char *result,
 	fflush(stdout);
 }
 
-/* The extra region --mem-churn adds and removes: 1 MiB far above guest
- * memory. 0 or negative errno. */
-static int
-churn_region(struct churn *ch)
-{
-	const uint64_t size = 1 << 20;
-	void *hva;
-	int fd = memfd_create("vhu-fe-churn", MFD_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, (off_t)size) != 0) {
-		close(fd);
-		return -errno;
-	}
-	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (hva == MAP_FAILED) {
-		close(fd);
-		return -errno;
-	}
-	ch->extra = (struct vhu_fe_region){ .fd = fd, .gpa = 1ULL << 40,
-		.size = size, .mmap_offset = 0, .hva = hva };
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -612,7 +586,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = vhu_fe_create(&o.cfg, &fe);
 	if (rc == 0 && o.mem_churn > 0)
-		rc = churn_region(&churn);
+		/* 1 MiB far above guest memory. */
+		rc = vhu_fe_region_create(1ULL << 40, 1 << 20, &churn.extra);
 	if (rc == 0)
 		rc = vhu_fe_connect(fe);
 	if (rc == 0)
@@ -648,10 +623,7 @@ main(int argc, char **argv)
 	report(fe, &ctx, rc < 0 ? "error" : ctx.bad ? "bad-frames" : "ok",
 	       now_ms() - t0, sessions, churn.total);
 	vhu_fe_destroy(fe);
-	if (churn.extra.fd >= 0) {
-		munmap(churn.extra.hva, (size_t)churn.extra.size);
-		close(churn.extra.fd);
-	}
+	vhu_fe_region_destroy(&churn.extra);
 	if (rc < 0)
 		return 1;
 	return ctx.bad ? 3 : 0;

@@ -358,3 +358,39 @@ vhu_fe_region_to_wire(const struct vhu_fe_region *r,
 	w->userspace_addr = (uint64_t)(uintptr_t)r->hva;
 	w->mmap_offset = r->mmap_offset;
 }
+
+int
+vhu_fe_region_create(uint64_t gpa, uint64_t size, struct vhu_fe_region *r)
+{
+	int fd = memfd_create("vhu-fe-region", MFD_CLOEXEC);
+	void *hva;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) != 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (hva == MAP_FAILED) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	*r = (struct vhu_fe_region){ .fd = fd, .gpa = gpa, .size = size,
+		.mmap_offset = 0, .hva = hva };
+	return 0;
+}
+
+void
+vhu_fe_region_destroy(struct vhu_fe_region *r)
+{
+	if (r->fd < 0)
+		return;
+	munmap(r->hva, (size_t)r->size);
+	close(r->fd);
+	r->fd = -1;
+}

@@ -21,6 +21,21 @@
 
 _Static_assert(sizeof(struct virtio_net_hdr_v1) == 12, "virtio-net header");
 
+FILE *vhu_fe_log_stream;
+
+/* stderr is not a constant expression: set before main() runs. */
+__attribute__((constructor)) static void
+vhu_fe_log_init(void)
+{
+	vhu_fe_log_stream = stderr;
+}
+
+void
+vhu_fe_set_log_stream(FILE *stream)
+{
+	vhu_fe_log_stream = stream;
+}
+
 void
 vhu_fe_config_default(struct vhu_fe_config *cfg)
 {
@@ -401,6 +416,13 @@ bool
 vhu_fe_ring_started(const struct vhu_fe *fe, unsigned int ring)
 {
 	return ring < fe->nrings && fe->rings[ring].started;
+}
+
+void
+vhu_fe_set_kick_policy(struct vhu_fe *fe, bool inject_kick, bool notify)
+{
+	fe->cfg.inject_kick = inject_kick;
+	fe->cfg.notify = notify;
 }
 
 void

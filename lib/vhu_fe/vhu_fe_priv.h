@@ -15,9 +15,14 @@
 #error "vhu_fe writes virtio structures in host order: little-endian hosts only"
 #endif
 
+/* Where the library logs (vhu_fe_set_log_stream); NULL: nowhere. */
+extern FILE *vhu_fe_log_stream;
+
 #define VHU_FE_LOG(...) do { \
-	fprintf(stderr, "vhu_fe: " __VA_ARGS__); \
-	fputc('\n', stderr); \
+	if (vhu_fe_log_stream != NULL) { \
+		fprintf(vhu_fe_log_stream, "vhu_fe: " __VA_ARGS__); \
+		fputc('\n', vhu_fe_log_stream); \
+	} \
 } while (0)
 
 /* Per-ring device state. */

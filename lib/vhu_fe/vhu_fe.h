@@ -23,6 +23,7 @@
  *   answered a REPLY_ACK with a non-zero value), -EINVAL (bad argument),
  *   -ENOSPC (ring full), -ENOMEM, or what the failing syscall set.
  *   Every failure is also logged on stderr, prefixed "vhu_fe: ".
+ *   vhu_fe_set_log_stream() sends these messages elsewhere or nowhere.
  * - Nothing blocks forever: every socket wait uses poll() with a timeout.
  *   SIGPIPE is never raised (MSG_NOSIGNAL).
  * - Threads: every object (vhu_fe, vhu_fe_mem, vhu_fe_vring) is
@@ -37,11 +38,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
 #include "vhu_wire.h"
+
+/* Where every failure is logged, for the whole process: stderr by
+ * default, NULL for nowhere (a tool that reports failures its own way).
+ * Call before using the library from other threads. */
+void vhu_fe_set_log_stream(FILE *stream);
 
 /* ------------------------------------------------------------------ */
 /* Guest memory                                                        */
@@ -120,6 +127,15 @@ uint64_t vhu_fe_mem_to_gpa(const struct vhu_fe_mem *mem, const void *p,
  * else NULL. */
 void *vhu_fe_mem_from_gpa(const struct vhu_fe_mem *mem, uint64_t gpa,
 			  size_t len);
+
+/* A region of its own, outside any vhu_fe_mem (for ADD_MEM_REG /
+ * REM_MEM_REG tests): size bytes of a new memfd, mapped, at guest address
+ * gpa. Returns 0 and *r, or negative errno. */
+int vhu_fe_region_create(uint64_t gpa, uint64_t size, struct vhu_fe_region *r);
+
+/* Unmap and close a region from vhu_fe_region_create() (fd -1 after;
+ * one with fd -1 is ignored). */
+void vhu_fe_region_destroy(struct vhu_fe_region *r);
 
 /* The wire form of a region (userspace_addr = hva). */
 void vhu_fe_region_to_wire(const struct vhu_fe_region *r,
@@ -483,6 +499,11 @@ int vhu_fe_sock_fd(const struct vhu_fe *fe);
  * open), 0 when it is open and nothing unexpected arrived, -EPROTO when
  * the back-end sent an unsolicited message. */
 int vhu_fe_peer_closed(struct vhu_fe *fe);
+
+/* Change cfg.inject_kick and cfg.notify of a created device: whether
+ * SET_VRING_KICK is followed by a kick, and whether publishing kicks.
+ * Takes effect at the next request or publish. */
+void vhu_fe_set_kick_policy(struct vhu_fe *fe, bool inject_kick, bool notify);
 
 /* The whole start-up sequence QEMU / virtio-user send:
  * SET_OWNER, GET_FEATURES, [GET/SET_PROTOCOL_FEATURES], [GET_QUEUE_NUM],
