@@ -36,6 +36,7 @@ struct conform {
 	pid_t backend_pid;        /* 0: not watched */
 	int timeout_ms;           /* one wait (connect, a reply, a frame) */
 	uint64_t features;        /* virtio features wanted (& offered) */
+	unsigned int max_frame;   /* --max-frame: integrity's largest */
 	uint64_t scratch_gpa;     /* 4 KiB of guest memory for hostile rings */
 	uint8_t *scratch;         /* the same, our pointer */
 	bool verbose;
@@ -118,12 +119,20 @@ int conform_loop(struct conform *c, unsigned int n, const size_t *sizes,
  * came back intact; c->why says what happened otherwise. */
 bool conform_loop_ok(struct conform *c, unsigned int n, const char *when);
 
-/* Post n frames on guest TX without waiting for anything. 0 or errno. */
-int conform_post(struct conform *c, unsigned int n);
+/* Post n 64-byte test frames on guest TX, publish them (kicking as the
+ * session's policy says) and wait for nothing; *base is the first one's
+ * sequence number. 0 or negative errno. */
+int conform_post(struct conform *c, unsigned int n, uint64_t *base);
 
-/* Poll both rings of queue pair 0 for ms: take back used TX buffers and
- * receive frames (counted in *t when not NULL). 0 or negative errno. */
-int conform_poll(struct conform *c, int ms, struct conform_traffic *t);
+/* Take back used TX buffers and receive on queue pair 0, counting in *t
+ * (zeroed; t->sent = n) the frames of [base, base + n) that come back
+ * intact, once each (others are stray or bad), until at least
+ * want_completed TX buffers were used and want_received frames came
+ * back, or ms passed. With both wants 0 it polls the whole ms (a window
+ * in which something must not happen). 0 or negative errno. */
+int conform_collect(struct conform *c, uint64_t base, unsigned int n,
+		unsigned int want_completed, unsigned int want_received,
+		int ms, struct conform_traffic *t);
 
 /* The used index the front-end has consumed up to on a ring, and the
  * number of used entries waiting (split: used->idx - last_used). */

@@ -42,6 +42,8 @@ usage(FILE *f)
 "  --packed            packed virtqueues (VIRTIO_F_RING_PACKED)\n"
 "  --junit FILE        write the results as JUnit XML\n"
 "  --timeout S         one wait: connect, a reply, frames (default 5)\n"
+"  --max-frame N       largest frame the integrity check sends, 60..9000\n"
+"                      (default 9000; 1514 for a back-end with MTU 1500)\n"
 "  --list              list the checks and exit\n"
 "  --verbose           progress on stderr\n"
 "Prints PASS/FAIL/SKIP <check>: <what it saw> per check and a closing\n"
@@ -147,6 +149,7 @@ main(int argc, char **argv)
 		{ "packed", no_argument, NULL, 'P' },
 		{ "junit", required_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "max-frame", required_argument, NULL, 'm' },
 		{ "list", no_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -154,7 +157,8 @@ main(int argc, char **argv)
 	};
 	const struct conform_check *sel[64];
 	struct result results[64];
-	struct conform c = { .timeout_ms = 5000 };
+	struct conform c = { .timeout_ms = 5000,
+			     .max_frame = CONFORM_FRAME_MAX };
 	struct vhu_fe_config cfg;
 	const char *checks = NULL, *junit = NULL;
 	unsigned int count[3] = { 0 }, n = 0;
@@ -176,14 +180,32 @@ main(int argc, char **argv)
 		case 'c': checks = optarg; break;
 		case 'P': c.packed = true; break;
 		case 'j': junit = optarg; break;
-		case 't':
-			c.timeout_ms = (int)(strtod(optarg, &end) * 1000);
-			if (*end != '\0' || c.timeout_ms <= 0) {
-				fprintf(stderr, "vhu-conform: bad timeout '%s'\n",
-					optarg);
+		case 't': {
+			double sec = strtod(optarg, &end);
+
+			/* Checked before the conversion: inf, nan or a huge
+			 * value do not fit an int. */
+			if (*end != '\0' || !(sec >= 0.001 && sec <= 3600)) {
+				fprintf(stderr, "vhu-conform: bad timeout '%s' "
+					"(0.001..3600 s)\n", optarg);
 				return 2;
 			}
+			c.timeout_ms = (int)(sec * 1000);
 			break;
+		}
+		case 'm': {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end != '\0' || optarg[0] == '-' ||
+			    v < VHU_FE_FRAME_MIN || v > CONFORM_FRAME_MAX) {
+				fprintf(stderr, "vhu-conform: bad frame size '%s' "
+					"(%u..%u)\n", optarg, VHU_FE_FRAME_MIN,
+					CONFORM_FRAME_MAX);
+				return 2;
+			}
+			c.max_frame = (unsigned int)v;
+			break;
+		}
 		case 'L': list = true; break;
 		case 'v': c.verbose = true; break;
 		case 'h': usage(stdout); return 0;

@@ -70,7 +70,9 @@ conform_connect(struct conform *c)
 {
 	int rc;
 
-	conform_drop(c);
+	/* A session still open is ended cleanly: its rings are about to
+	 * be reset. */
+	conform_close(c);
 	rc = vhu_fe_connect(c->fe);
 	if (rc < 0) {
 		conform_say(c, CONFORM_FAIL, "cannot %s %s: %s",
@@ -267,8 +269,9 @@ conform_loop_ok(struct conform *c, unsigned int n, const char *when)
 }
 
 int
-conform_post(struct conform *c, unsigned int n)
+conform_post(struct conform *c, unsigned int n, uint64_t *base)
 {
+	*base = c->seq;
 	for (unsigned int i = 0; i < n; i++) {
 		int rc;
 
@@ -281,20 +284,33 @@ conform_post(struct conform *c, unsigned int n)
 }
 
 int
-conform_poll(struct conform *c, int ms, struct conform_traffic *t)
+conform_collect(struct conform *c, uint64_t base, unsigned int n,
+		unsigned int want_completed, unsigned int want_received,
+		int ms, struct conform_traffic *t)
 {
-	struct loop_rx lr = { .t = t };
+	struct loop_rx lr = { .base = base, .n = n, .t = t };
 	int64_t end = now_ms() + ms;
+	bool wait_all = want_completed == 0 && want_received == 0;
+	int rc = 0;
 
+	memset(t, 0, sizeof(*t));
+	t->sent = n;
+	lr.seen = calloc(n ? n : 1, 1);
+	if (lr.seen == NULL)
+		return -ENOMEM;
 	do {
-		int rc = poll_rings(c, &lr);
-
+		rc = poll_rings(c, &lr);
 		if (rc < 0)
-			return rc;
+			break;
+		if (!wait_all && t->completed >= want_completed &&
+		    t->received >= want_received)
+			break;
 		if (rc == 0)
 			conform_sleep_ms(1);
+		rc = 0;
 	} while (now_ms() < end);
-	return 0;
+	free(lr.seen);
+	return rc < 0 ? rc : 0;
 }
 
 int

@@ -130,7 +130,8 @@ void *vhu_fe_mem_from_gpa(const struct vhu_fe_mem *mem, uint64_t gpa,
 
 /* A region of its own, outside any vhu_fe_mem (for ADD_MEM_REG /
  * REM_MEM_REG tests): size bytes of a new memfd, mapped, at guest address
- * gpa. Returns 0 and *r, or negative errno. */
+ * gpa. Returns 0 and *r, or negative errno (-EINVAL: size 0 or the range
+ * wraps; logged) with r->fd = -1. */
 int vhu_fe_region_create(uint64_t gpa, uint64_t size, struct vhu_fe_region *r);
 
 /* Unmap and close a region from vhu_fe_region_create() (fd -1 after;

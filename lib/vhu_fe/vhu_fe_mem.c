@@ -5,6 +5,7 @@
  * translation.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -362,21 +363,33 @@ vhu_fe_region_to_wire(const struct vhu_fe_region *r,
 int
 vhu_fe_region_create(uint64_t gpa, uint64_t size, struct vhu_fe_region *r)
 {
-	int fd = memfd_create("vhu-fe-region", MFD_CLOEXEC);
 	void *hva;
+	int fd, err;
 
-	if (fd < 0)
-		return -errno;
+	r->fd = -1;
+	if (size == 0 || size > (uint64_t)INT64_MAX || gpa > UINT64_MAX - size) {
+		VHU_FE_LOG("region: %" PRIu64 " bytes at GPA 0x%" PRIx64
+			   " is empty or wraps", size, gpa);
+		return -EINVAL;
+	}
+	fd = memfd_create("vhu-fe-region", MFD_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		VHU_FE_LOG("region: memfd_create: %s", strerror(err));
+		return -err;
+	}
 	if (ftruncate(fd, (off_t)size) != 0) {
-		int err = errno;
-
+		err = errno;
+		VHU_FE_LOG("region: ftruncate to %" PRIu64 " bytes: %s", size,
+			   strerror(err));
 		close(fd);
 		return -err;
 	}
 	hva = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (hva == MAP_FAILED) {
-		int err = errno;
-
+		err = errno;
+		VHU_FE_LOG("region: mmap of %" PRIu64 " bytes: %s", size,
+			   strerror(err));
 		close(fd);
 		return -err;
 	}
