@@ -206,6 +206,63 @@ vhu_packed_next(struct vhu_vring *vr, const struct vhu_burst_ring *br,
 	return err == VHU_CHAIN_OK ? VHU_NEXT_OK : VHU_NEXT_BAD;
 }
 
+/* Descriptors the dequeue batch takes at once: one cache line. */
+#define VHU_PACKED_BATCH 4
+
+/*
+ * Dequeue fast path: the next VHU_PACKED_BATCH descriptors, when they
+ * fill one cache line from an aligned position and are each a whole
+ * packet the generic walk would copy flat (available, no NEXT, INDIRECT
+ * or WRITE, the header and at most tailroom bytes, in one region, an id
+ * in range). Their flags are read together and their lines were
+ * prefetched by vhu_packed_avail(). Nothing is consumed unless all of
+ * them qualify: otherwise the generic walk (vhu_packed_next) takes them
+ * one by one and applies the invalid-chain policy.
+ * @return VHU_PACKED_BATCH with src[], len[] (the packet after the
+ *   header), id[] set and the ring's avail position moved on; 0.
+ */
+static __rte_always_inline unsigned int
+vhu_packed_dequeue_batch(struct vhu_vring *vr, uint8_t hdr_len,
+		struct rte_mbuf *const *m, const uint8_t **src, uint32_t *len,
+		uint16_t *id)
+{
+	const uint16_t pos = vr->last_avail_idx;
+	const struct vring_packed_desc *d = &vr->pdesc[pos];
+	const uint16_t refuse = VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT |
+		VRING_DESC_F_WRITE;
+	const bool wrap = vr->avail_wrap;
+	unsigned int k;
+
+	if ((pos & (VHU_PACKED_BATCH - 1)) != 0 ||
+	    pos + VHU_PACKED_BATCH > vr->size)
+		return 0;
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		uint16_t f = __atomic_load_n(&d[k].flags, __ATOMIC_RELAXED);
+
+		if (!vhu_packed_is_avail(f, wrap) || (f & refuse))
+			return 0;
+	}
+	/* Each descriptor was written before its flags. */
+	rte_atomic_thread_fence(__ATOMIC_ACQUIRE);
+	for (k = 0; k < VHU_PACKED_BATCH; k++) {
+		uint64_t addr = __atomic_load_n(&d[k].addr, __ATOMIC_RELAXED);
+		uint32_t l = __atomic_load_n(&d[k].len, __ATOMIC_RELAXED);
+		uint64_t got = l;
+
+		id[k] = __atomic_load_n(&d[k].id, __ATOMIC_RELAXED);
+		if (unlikely(id[k] >= vr->size) || l <= hdr_len ||
+		    l - hdr_len > rte_pktmbuf_tailroom(m[k]))
+			return 0;
+		src[k] = vhu_mem_gpa_to_va(vr->mem, addr, &got, &vr->mem_hint);
+		if (unlikely(src[k] == NULL || got != l))
+			return 0;
+		len[k] = l - hdr_len;
+	}
+	vhu_packed_advance(&vr->last_avail_idx, &vr->avail_wrap,
+			   VHU_PACKED_BATCH, vr->size);
+	return VHU_PACKED_BATCH;
+}
+
 /*
  * Keep the next used descriptor (vr->last_used_idx). With IN_ORDER, a TX
  * burst keeps one: the id of its last buffer stands for every buffer
