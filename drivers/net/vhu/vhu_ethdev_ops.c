@@ -118,10 +118,9 @@ vhu_ethdev_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 		const struct rte_eth_txconf *conf)
 {
 	struct vhu_ethdev *priv = eth_dev->data->dev_private;
-	struct vhu_ethdev_txq *q;
-
 	uint64_t offloads = eth_dev->data->dev_conf.txmode.offloads |
 		(conf != NULL ? conf->offloads : 0);
+	struct vhu_ethdev_txq *q;
 
 	RTE_SET_USED(nb_desc);
 	q = rte_zmalloc_socket("vhu_ethdev_txq", sizeof(*q),
@@ -131,9 +130,8 @@ vhu_ethdev_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	q->vdev = priv->vdev;
 	q->qp = qid;
 	q->port_id = eth_dev->data->port_id;
-	/* (ethdev released the old queue already; its GSO pools' names
-	 * are free again.) */
-	vhu_ethdev_tx_queue_release(eth_dev, qid);
+	/* ethdev released the queue this one replaces before calling us,
+	 * so its GSO pools' names are free again. */
 	if (offloads & RTE_ETH_TX_OFFLOAD_TCP_TSO) {
 		int ret = vhu_ethdev_gso_setup(q, (int)socket_id);
 
@@ -152,8 +150,6 @@ vhu_ethdev_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 	rte_free(eth_dev->data->rx_queues[qid]);
 	eth_dev->data->rx_queues[qid] = NULL;
 }
-
-
 
 static int
 vhu_ethdev_start(struct rte_eth_dev *eth_dev)
