@@ -1020,7 +1020,7 @@ driver_reinit(struct mring *m)
  * when they translate (also on a running ring, as QEMU does to start
  * logging for a migration). */
 static void
-set_addr(unsigned int r)
+set_addr(unsigned int r, bool log_flag)
 {
 	struct mring *m = &S.ring[r];
 	struct vhu_msg msg;
@@ -1031,7 +1031,7 @@ set_addr(unsigned int r)
 	memset(&msg, 0, sizeof(msg));
 	msg.ring = (uint16_t)r;
 	msg.payload.addr.index = r;
-	msg.payload.addr.flags = m->log_flag ? VHU_WIRE_VRING_F_LOG : 0;
+	msg.payload.addr.flags = log_flag ? VHU_WIRE_VRING_F_LOG : 0;
 	msg.payload.addr.desc_user_addr = m->desc_gpa + FE_VA_OFF;
 	msg.payload.addr.avail_user_addr = m->drv_gpa + FE_VA_OFF;
 	msg.payload.addr.used_user_addr = m->dev_gpa + FE_VA_OFF;
@@ -1043,8 +1043,11 @@ set_addr(unsigned int r)
 		       "ring %u: SET_VRING_ADDR desc 0x%" PRIx64 " events 0x%"
 		       PRIx64 " 0x%" PRIx64 " (%u descriptors): %d", r,
 		       m->desc_gpa, m->drv_gpa, m->dev_gpa, m->num, ret);
-	if (ok)
+	/* A refused message changes nothing: the ring keeps its flag. */
+	if (ok) {
 		m->have_addr = true;
+		m->log_flag = log_flag;
+	}
 	ring_map(m);
 }
 
@@ -1083,10 +1086,8 @@ ring_setup(struct vhu_fuzz_in *in, unsigned int r)
 		m->dev_gpa = EV_BASE + 16ULL * r + 8;
 	}
 	base = take_base(in, num);
-	m->log_flag = (b & 0x20) != 0;
-
 	set_num(r, num);
-	set_addr(r);
+	set_addr(r, (b & 0x20) != 0);
 	set_base(r, base);
 	if (b & 0x10)
 		set_call(r, true);
@@ -2751,8 +2752,7 @@ op_log(struct vhu_fuzz_in *in)
 
 	set_log(size);
 	if (b & 4) {
-		S.ring[r].log_flag = (b & 8) != 0;
-		set_addr(r);
+		set_addr(r, (b & 8) != 0);
 		vhu_dev_release(S.dev, VHU_PAUSE_RING, (uint16_t)r);
 	}
 }
