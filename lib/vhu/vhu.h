@@ -178,9 +178,22 @@ struct vhu_device_config {
  * mergeable buffers, or 64 KiB buffers without MRG_RXBUF).
  */
 #define VHU_OFFLOAD_ENQUEUE_TSO (1ULL << 3)
+/**
+ * Dequeue: say what VHU_OFFLOAD_DEQUEUE_CSUM and VHU_OFFLOAD_DEQUEUE_TSO
+ * leave to the application with RX flags, as DPDK vhost's compliant mode
+ * (net_vhost's legacy-ol-flags=0) does, instead of TX flags. A kept
+ * partial checksum gets RTE_MBUF_F_RX_L4_CKSUM_NONE (the field holds the
+ * pseudo-header sum; vhu_mbuf_complete_rx_cksum() completes it); a GSO
+ * packet gets RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_NONE and
+ * tso_segsz = gso_size. Both also get packet_type (L2_ETHER[_VLAN|_QINQ],
+ * L3_IPV4[_EXT] or L3_IPV6, L4_TCP or L4_UDP) and l2_len / l3_len /
+ * l4_len. No TX flag is set. Changes nothing without one of the two.
+ */
+#define VHU_OFFLOAD_DEQUEUE_RX_FLAGS (1ULL << 4)
 /** Every VHU_OFFLOAD_* bit. */
 #define VHU_OFFLOAD_ALL (VHU_OFFLOAD_DEQUEUE_CSUM | VHU_OFFLOAD_DEQUEUE_TSO | \
-		VHU_OFFLOAD_ENQUEUE_CSUM | VHU_OFFLOAD_ENQUEUE_TSO)
+		VHU_OFFLOAD_ENQUEUE_CSUM | VHU_OFFLOAD_ENQUEUE_TSO | \
+		VHU_OFFLOAD_DEQUEUE_RX_FLAGS)
 /** @} */
 
 /**
@@ -352,9 +365,10 @@ uint16_t vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
  * call takes at most 64 of the guest's packets; call again for more.
  *
  * Ownership: the returned mbufs belong to the caller.
- * Offloads: an mbuf carries TX offload flags only as the device's
- * VHU_OFFLOAD_DEQUEUE_* bits say; otherwise it is complete (checksums
- * done) and its ol_flags are 0.
+ * Offloads: an mbuf carries offload flags (TX flags, or RX flags with
+ * VHU_OFFLOAD_DEQUEUE_RX_FLAGS) only as the device's VHU_OFFLOAD_DEQUEUE_*
+ * bits say; otherwise it is complete (checksums done) and its ol_flags
+ * are 0.
  * Called by: the one thread polling this ring; never blocks.
  * @return the number of mbufs stored in pkts; 0 when the ring is
  *   stopped, broken, empty, or qp is out of range. A started but disabled
@@ -362,6 +376,20 @@ uint16_t vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
  */
 uint16_t vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 		struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t count);
+
+/**
+ * Complete the TCP or UDP checksum that a dequeued mbuf left to the
+ * application (VHU_OFFLOAD_DEQUEUE_RX_FLAGS: RTE_MBUF_F_RX_L4_CKSUM_NONE)
+ * in software, and mark it RTE_MBUF_F_RX_L4_CKSUM_GOOD; what net_vhost
+ * does for an application that did not enable RX checksum offload. The
+ * checksum covers everything from l2_len + l3_len to the packet's end
+ * (also for an RX_LRO packet, which stays one packet).
+ * Called by: any thread that owns m; per packet, no lock.
+ * @return 0 when done, or when m has no RX_L4_CKSUM_NONE (unchanged);
+ *   -EINVAL if its lengths and packet_type do not place a TCP or UDP
+ *   checksum field inside the packet (unchanged).
+ */
+int vhu_mbuf_complete_rx_cksum(struct rte_mbuf *m);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
  * packet and copes with headers that straddle segments; every offset
  * taken from a header or an mbuf is checked against the packet first.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -51,6 +52,8 @@ vhu_offload_ring_mode(uint64_t features, uint64_t offloads)
 
 	if (offloads & VHU_OFFLOAD_DEQUEUE_CSUM)
 		mode |= VHU_OL_DEQ_KEEP_CSUM;
+	if (offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS)
+		mode |= VHU_OL_DEQ_RX_FLAGS;
 	if (offloads & VHU_OFFLOAD_DEQUEUE_TSO) {
 		if (features & VHU_BIT(VIRTIO_NET_F_HOST_TSO4))
 			mode |= VHU_OL_DEQ_TSO4;
@@ -256,18 +259,64 @@ vhu_ol_complete_csum(struct rte_mbuf *m, uint32_t start, uint32_t off)
 	return 0;
 }
 
+/* The packet type of a parsed packet (l2_len tells the VLAN tags). */
+static uint32_t
+vhu_ol_ptype(const struct vhu_ol_l3 *o)
+{
+	uint32_t t;
+
+	t = o->l2_len == RTE_ETHER_HDR_LEN ? RTE_PTYPE_L2_ETHER :
+		o->l2_len == RTE_ETHER_HDR_LEN + 4 ? RTE_PTYPE_L2_ETHER_VLAN :
+		RTE_PTYPE_L2_ETHER_QINQ;
+	if (o->ipv == 6)
+		t |= RTE_PTYPE_L3_IPV6;
+	else
+		t |= o->l3_len == 20 ? RTE_PTYPE_L3_IPV4 : RTE_PTYPE_L3_IPV4_EXT;
+	return t | (o->proto == IPPROTO_TCP ? RTE_PTYPE_L4_TCP :
+		    RTE_PTYPE_L4_UDP);
+}
+
+/*
+ * Hand a checksum (and with tx_seg, a segmentation) left to the
+ * application over: lengths, then TX flags, or with VHU_OL_DEQ_RX_FLAGS
+ * what DPDK vhost's compliant mode sets (packet type, RX_L4_CKSUM_NONE,
+ * RX_LRO for a GSO packet).
+ */
+static void
+vhu_ol_deq_hand_over(struct rte_mbuf *m, const struct vhu_ol_l3 *o,
+		uint32_t l4_len, bool gso, uint8_t mode)
+{
+	m->l2_len = o->l2_len;
+	m->l3_len = o->l3_len;
+	m->l4_len = l4_len;
+	if (mode & VHU_OL_DEQ_RX_FLAGS) {
+		m->packet_type = vhu_ol_ptype(o);
+		m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE |
+			(gso ? RTE_MBUF_F_RX_LRO : 0);
+		return;
+	}
+	m->ol_flags |= o->ipv == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6;
+	if (o->proto == IPPROTO_UDP)
+		m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+	else
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+	if (gso)
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG |
+			(o->ipv == 4 ? RTE_MBUF_F_TX_IP_CKSUM : 0);
+}
+
 /*
  * NEEDS_CSUM kept for the application: only a plain TCP or UDP checksum
  * whose offsets match the packet's own headers.
  * @return 0 (flags set); -1 (not expressible: complete in software).
  */
 static int
-vhu_ol_deq_csum_flags(const struct virtio_net_hdr *h, struct rte_mbuf *m)
+vhu_ol_deq_csum_flags(const struct virtio_net_hdr *h, struct rte_mbuf *m,
+		uint8_t mode)
 {
 	uint8_t buf[40];
 	struct vhu_ol_l3 o;
 	uint32_t l4_len;
-	uint64_t l4;
 
 	if (vhu_ol_parse(m, &o, buf) != 0 ||
 	    h->csum_start != o.l2_len + o.l3_len)
@@ -276,20 +325,14 @@ vhu_ol_deq_csum_flags(const struct virtio_net_hdr *h, struct rte_mbuf *m)
 		l4_len = vhu_ol_tcp_hdr_len(m, h->csum_start, o.l4_bytes);
 		if (l4_len == 0)
 			return -1;
-		l4 = RTE_MBUF_F_TX_TCP_CKSUM;
 	} else if (o.proto == IPPROTO_UDP &&
 		   h->csum_offset == VHU_OL_UDP_CSUM_OFF &&
 		   o.l4_bytes >= VHU_OL_UDP_HDR_LEN) {
 		l4_len = VHU_OL_UDP_HDR_LEN;
-		l4 = RTE_MBUF_F_TX_UDP_CKSUM;
 	} else {
 		return -1;
 	}
-	m->l2_len = o.l2_len;
-	m->l3_len = o.l3_len;
-	m->l4_len = l4_len;
-	m->ol_flags |= l4 | (o.ipv == 4 ? RTE_MBUF_F_TX_IPV4 :
-			     RTE_MBUF_F_TX_IPV6);
+	vhu_ol_deq_hand_over(m, &o, l4_len, false, mode);
 	return 0;
 }
 
@@ -326,13 +369,8 @@ vhu_ol_deq_gso(const struct virtio_net_hdr *h, struct rte_mbuf *m,
 	thl = vhu_ol_tcp_hdr_len(m, h->csum_start, o.l4_bytes);
 	if (thl == 0 || thl == o.l4_bytes)
 		return -1;
-	m->l2_len = o.l2_len;
-	m->l3_len = o.l3_len;
-	m->l4_len = thl;
 	m->tso_segsz = h->gso_size;
-	m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM |
-		(ipv == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM :
-		 RTE_MBUF_F_TX_IPV6);
+	vhu_ol_deq_hand_over(m, &o, thl, true, mode);
 	return 0;
 }
 
@@ -351,9 +389,37 @@ vhu_offload_dequeue(const struct virtio_net_hdr *h, struct rte_mbuf *m,
 		return -1;
 	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		return vhu_ol_deq_gso(h, m, mode);
-	if ((mode & VHU_OL_DEQ_KEEP_CSUM) && vhu_ol_deq_csum_flags(h, m) == 0)
+	if ((mode & VHU_OL_DEQ_KEEP_CSUM) &&
+	    vhu_ol_deq_csum_flags(h, m, mode) == 0)
 		return 0;
 	return vhu_ol_complete_csum(m, start, off);
+}
+
+int
+vhu_mbuf_complete_rx_cksum(struct rte_mbuf *m)
+{
+	uint32_t start = (uint32_t)m->l2_len + m->l3_len, off, len;
+
+	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+	    RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		return 0;
+	switch (m->packet_type & RTE_PTYPE_L4_MASK) {
+	case RTE_PTYPE_L4_TCP:
+		off = VHU_OL_TCP_CSUM_OFF;
+		break;
+	case RTE_PTYPE_L4_UDP:
+		off = VHU_OL_UDP_CSUM_OFF;
+		break;
+	default:
+		return -EINVAL;
+	}
+	len = rte_pktmbuf_pkt_len(m);
+	if (start >= len || len - start < off + 2 ||
+	    vhu_ol_complete_csum(m, start, off) != 0)
+		return -EINVAL;
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_RX_L4_CKSUM_MASK) |
+		RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	return 0;
 }
 
 /* The TCP/UDP pseudo-header sum (not complemented: what goes in the

@@ -26,6 +26,7 @@
 #define VHU_OL_ENQ_CSUM      0x08 /* GUEST_CSUM: NEEDS_CSUM / DATA_VALID */
 #define VHU_OL_ENQ_TSO4      0x10 /* GUEST_TSO4 (with GUEST_CSUM) */
 #define VHU_OL_ENQ_TSO6      0x20 /* GUEST_TSO6 (with GUEST_CSUM) */
+#define VHU_OL_DEQ_RX_FLAGS  0x40 /* say it with RX flags, not TX flags */
 
 /* Control thread: the feature bits VHU_OFFLOAD_* bits make vhu offer. */
 uint64_t vhu_offload_features(uint64_t offloads);

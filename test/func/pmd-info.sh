@@ -12,7 +12,10 @@
 #  - net_vhost's keys without effect for vhu are accepted (and logged), the
 #    mac= devarg sets the port's address, and the eth_vhu alias works;
 #  - the features a front-end (vhu-fe) can negotiate: CSUM, GUEST_CSUM and
-#    GUEST_TSO4/6 always, HOST_TSO4/6 only with tso=1.
+#    GUEST_TSO4/6 always, HOST_TSO4/6 only with tso=1;
+#  - the RX offload capabilities: TCP/UDP_CKSUM with the default
+#    legacy-ol-flags=0, TCP_LRO too with tso=1, neither with
+#    legacy-ol-flags=1.
 #
 # Usage: pmd-info.sh PLUGIN VHU_FE
 set -u
@@ -122,6 +125,26 @@ features feat-default "queues=1"
 vt_assert_eq "$FEAT" 0x100008183 "negotiated by default (GUEST_TSO, no HOST_TSO)"
 features feat-tso "tso=1,legacy-ol-flags=1"
 vt_assert_eq "$FEAT" 0x100009983 "negotiated with tso=1 (HOST_TSO4/6 too)"
+
+vt_log "--- RX offload capabilities (net_vhost's two ol_flags modes)"
+# rxcapa NAME DEVARGS: sets CAPA to the port's per-port RX capabilities.
+rxcapa() {
+	pmd_be "$1" 1 "iface=$S,$2"
+	pmd_do "$1" "show port 0 rx_offload capabilities" "Per Port"
+	CAPA=$(pmd_after "$1" "$PMD_MARK" | sed -n 's/^ *Per Port *: *//p')
+	pmd_quit "$1"
+	vt_log "$2: $CAPA"
+}
+rxcapa capa-default "queues=1"
+[[ " $CAPA " == *" TCP_CKSUM "* && " $CAPA " == *" UDP_CKSUM "* &&
+	" $CAPA " != *" TCP_LRO "* ]] ||
+	vt_fail "compliant flags: RX TCP/UDP_CKSUM and no TCP_LRO expected: $CAPA"
+rxcapa capa-tso "tso=1"
+[[ " $CAPA " == *" TCP_CKSUM "* && " $CAPA " == *" TCP_LRO "* ]] ||
+	vt_fail "tso=1: RX TCP_CKSUM and TCP_LRO expected: $CAPA"
+rxcapa capa-legacy "tso=1,legacy-ol-flags=1"
+[[ " $CAPA " != *"CKSUM"* && " $CAPA " != *" TCP_LRO "* ]] ||
+	vt_fail "legacy-ol-flags=1: no RX checksum or LRO capability expected: $CAPA"
 
 pmd_testpmd_i alias 1 "${PMD_ENV[@]}" -- -d "$PMD_PLUGIN" \
 	--vdev "eth_vhu0,iface=$S,queues=3" -- --rxq=3 --txq=3

@@ -14,8 +14,9 @@
  *    queues 1..min(VHU_MAX_QUEUE_PAIRS, RTE_MAX_QUEUES_PER_PORT), 1 when
  *    the input never says "queues"; client, tso, legacy-ol-flags and mac
  *    at their defaults when the input never names them; offloads only
- *    VHU_OFFLOAD_* bits and always VHU_OFFLOAD_ENQUEUE_CSUM; a MAC only
- *    when asked for, and then a unicast, non-zero one;
+ *    VHU_OFFLOAD_* bits, always VHU_OFFLOAD_ENQUEUE_CSUM and
+ *    VHU_OFFLOAD_DEQUEUE_CSUM; a MAC only when asked for, and then a
+ *    unicast, non-zero one;
  *  - on success, the canonical devargs string of the result
  *    ("iface=...,queues=N,client=C,tso=T,legacy-ol-flags=L[,mac=M]")
  *    parses to the same struct (when iface holds none of ",=[]", which
@@ -74,9 +75,12 @@ check_parsed(const char *s, const struct vhu_ethdev_args *a)
 	VHU_FUZZ_CHECK(strstr(s, "tso") != NULL ||
 		       (a->offloads & VHU_OFFLOAD_DEQUEUE_TSO) == 0,
 		       "DEQUEUE_TSO without 'tso' in the input");
+	VHU_FUZZ_CHECK((a->offloads & VHU_OFFLOAD_DEQUEUE_CSUM) != 0,
+		       "offloads 0x%" PRIx64 " lack DEQUEUE_CSUM", a->offloads);
 	VHU_FUZZ_CHECK(strstr(s, "legacy-ol-flags") != NULL ||
-		       (a->offloads & VHU_OFFLOAD_DEQUEUE_CSUM) == 0,
-		       "DEQUEUE_CSUM without 'legacy-ol-flags' in the input");
+		       (a->offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) != 0,
+		       "DEQUEUE_RX_FLAGS off without 'legacy-ol-flags' in the "
+		       "input");
 	VHU_FUZZ_CHECK((a->features_masked &
 			~(1ULL << VIRTIO_F_RING_PACKED)) == 0,
 		       "features_masked 0x%" PRIx64 " holds more than "
@@ -111,7 +115,7 @@ check_round_trip(const struct vhu_ethdev_args *a)
 		     "packed=%d",
 		     a->iface, a->queues, a->client ? 1 : 0,
 		     (a->offloads & VHU_OFFLOAD_DEQUEUE_TSO) != 0,
-		     (a->offloads & VHU_OFFLOAD_DEQUEUE_CSUM) != 0,
+		     (a->offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) == 0,
 		     (a->features_masked & (1ULL << VIRTIO_F_RING_PACKED)) == 0);
 	if (a->have_mac)
 		n += snprintf(s + n, sizeof(s) - (size_t)n,

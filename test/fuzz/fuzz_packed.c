@@ -42,7 +42,7 @@
  *
  * Input (little-endian; zeros past the end):
  *   u8  cfg: bits 0-3 VHU_OFFLOAD_*; bit 4 A+S, not A+B; bit 5 two queue
- *       pairs
+ *       pairs; bit 6 VHU_OFFLOAD_DEQUEUE_RX_FLAGS
  *   u16 features: a bit per entry of feature_bits[] (masked by what the
  *       device offers); VIRTIO_F_RING_PACKED is always added
  *   u8  dirty log bytes % 129 (0: none; 128 cover all guest memory)
@@ -1128,7 +1128,9 @@ dev_setup(struct vhu_fuzz_in *in)
 	S.nqp = (c & 0x20) ? 2 : 1;
 	S.nrings = 2 * S.nqp;
 	cfg.max_queue_pairs = (uint16_t)S.nqp;
-	cfg.offloads = c & VHU_OFFLOAD_ALL;
+	/* Bit 6: the dequeue bits speak with RX flags. */
+	cfg.offloads = (c & 0x0f) |
+		((c & 0x40) ? VHU_OFFLOAD_DEQUEUE_RX_FLAGS : 0);
 	S.offloads = cfg.offloads;
 	ret = vhu_dev_create(&cfg, &S.dev);
 	VHU_FUZZ_CHECK(ret == 0, "vhu_dev_create: %d", ret);
@@ -2007,7 +2009,8 @@ check_same_mbuf(unsigned int r, uint16_t i, const struct rte_mbuf *got,
 		VHU_FUZZ_CHECK(got->l2_len == want->l2_len &&
 			       got->l3_len == want->l3_len &&
 			       got->l4_len == want->l4_len &&
-			       got->tso_segsz == want->tso_segsz,
+			       got->tso_segsz == want->tso_segsz &&
+			       got->packet_type == want->packet_type,
 			       "ring %u: dequeued mbuf %u: offload lengths",
 			       r, i);
 	mbuf_flat(got, S.gbuf);

@@ -30,7 +30,8 @@
  * zeroed before the next input.
  *
  * Input (little-endian; zeros past the end):
- *   u8  cfg: bits 0-3 VHU_OFFLOAD_* of the device; bit 4: A+S, not A+B
+ *   u8  cfg: bits 0-3 VHU_OFFLOAD_* of the device; bit 4: A+S, not A+B;
+ *       bit 6: VHU_OFFLOAD_DEQUEUE_RX_FLAGS
  *   u16 features: a bit per entry of feature_bits[] (masked by what the
  *       device offers)
  *   u8  dirty log bytes % 49 (0: no log; 48 cover all of guest memory)
@@ -579,7 +580,9 @@ dev_setup(struct vhu_fuzz_in *in)
 	uint64_t f;
 	int ret;
 
-	cfg.offloads = c & VHU_OFFLOAD_ALL;
+	/* Bit 6: the dequeue bits speak with RX flags. */
+	cfg.offloads = (c & 0x0f) |
+		((c & 0x40) ? VHU_OFFLOAD_DEQUEUE_RX_FLAGS : 0);
 	ret = vhu_dev_create(&cfg, &S.dev);
 	VHU_FUZZ_CHECK(ret == 0, "vhu_dev_create: %d", ret);
 	ret = handle(vhu_msg_set_owner, 0, 0, NULL);
@@ -1072,7 +1075,7 @@ mbuf_is_chain(const struct rte_mbuf *m, const struct mchain *c,
 			return false;
 	} else if (!(h.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
 		return false;
-	} else if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+	} else if (m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_RX_LRO)) {
 		if ((h.hdr.gso_type != VIRTIO_NET_HDR_GSO_TCPV4 &&
 		     h.hdr.gso_type != VIRTIO_NET_HDR_GSO_TCPV6) ||
 		    m->tso_segsz != h.hdr.gso_size)
@@ -1097,7 +1100,10 @@ check_dequeued(const struct pre *p, struct rte_mempool *mp, uint16_t out,
 		uint16_t first, uint16_t c)
 {
 	const struct vhu_vring *vr = vring(TX);
-	const uint64_t deq_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 |
+	/* TX flags, or with VHU_OFFLOAD_DEQUEUE_RX_FLAGS only RX flags. */
+	const uint64_t deq_flags = (vr->ol_mode & VHU_OL_DEQ_RX_FLAGS) ?
+		RTE_MBUF_F_RX_L4_CKSUM_NONE | RTE_MBUF_F_RX_LRO :
+		RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 |
 		RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM |
 		RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
 	uint8_t hl = vr->vnet_hdr_len;

@@ -681,6 +681,100 @@ test_dequeue_keep_csum(void)
 	vt_dev_close(&t);
 }
 
+/* VHU_OFFLOAD_DEQUEUE_RX_FLAGS: what DEQUEUE_CSUM / DEQUEUE_TSO leave to
+ * the application is said with RX flags (DPDK vhost's compliant mode):
+ * RX_L4_CKSUM_NONE (+ RX_LRO and tso_segsz for GSO), the packet type and
+ * the lengths, no TX flag; vhu_mbuf_complete_rx_cksum() completes it. */
+static void
+test_dequeue_rx_flags(void)
+{
+	static const struct {
+		struct pkt_spec s;
+		uint32_t ptype;
+		uint16_t gso;
+	} cases[] = {
+		{ { 4, IPPROTO_TCP, 0, false, 12, 1000, CS_PSEUDO },
+		  RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP, 0 },
+		{ { 4, IPPROTO_UDP, 1, false, 0, 20, CS_PSEUDO },
+		  RTE_PTYPE_L2_ETHER_VLAN | RTE_PTYPE_L3_IPV4 |
+		  RTE_PTYPE_L4_UDP, 0 },
+		{ { 6, IPPROTO_UDP, 2, false, 0, 500, CS_PSEUDO },
+		  RTE_PTYPE_L2_ETHER_QINQ | RTE_PTYPE_L3_IPV6 |
+		  RTE_PTYPE_L4_UDP, 0 },
+		{ { 6, IPPROTO_TCP, 0, false, 0, 1400, CS_PSEUDO },
+		  RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6 | RTE_PTYPE_L4_TCP, 0 },
+		{ { 4, IPPROTO_TCP, 0, false, 12, 5000, CS_PSEUDO },
+		  RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP,
+		  1448 },
+		{ { 6, IPPROTO_TCP, 1, false, 0, 7000, CS_PSEUDO },
+		  RTE_PTYPE_L2_ETHER_VLAN | RTE_PTYPE_L3_IPV6 |
+		  RTE_PTYPE_L4_TCP, 1000 },
+	};
+	struct vt_dev t;
+	struct virtio_net_hdr_v1 h;
+	struct rte_mbuf *m;
+
+	knobs_default(F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) |
+		      F(VIRTIO_NET_F_HOST_TSO6));
+	VT_CHECK_EQ(ot_up(&t, "rxflags", VHU_OFFLOAD_DEQUEUE_CSUM |
+			  VHU_OFFLOAD_DEQUEUE_TSO |
+			  VHU_OFFLOAD_DEQUEUE_RX_FLAGS), 0);
+	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+		for (int tiny = 0; tiny < 2; tiny++) {
+			build(&pk, &cases[i].s);
+			h = cases[i].gso ? gso_hdr(&pk, cases[i].gso) :
+				partial_hdr(&pk);
+			m = roundtrip_deq(&t, &pk, &h,
+					  tiny ? tiny_pool() : vt_pool());
+			VT_CHECK(m != NULL);
+			VT_CHECK_EQ(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_NONE |
+				    (cases[i].gso ? RTE_MBUF_F_RX_LRO : 0));
+			VT_CHECK_EQ(m->packet_type, cases[i].ptype);
+			VT_CHECK_EQ(m->l2_len, pk.l2);
+			VT_CHECK_EQ(m->l3_len, pk.l3);
+			VT_CHECK_EQ(m->l4_len, pk.l4);
+			if (cases[i].gso)
+				VT_CHECK_EQ(m->tso_segsz, cases[i].gso);
+			/* As the guest sent it (the pseudo-header sum)... */
+			VT_CHECK_EQ(rte_pktmbuf_pkt_len(m), pk.len);
+			VT_CHECK(memcmp(mbuf_bytes(m), pk.b, pk.len) == 0);
+			VT_CHECK(!l4_valid(&pk, mbuf_bytes(m)));
+			/* ...until the application has it completed. */
+			VT_CHECK_EQ(vhu_mbuf_complete_rx_cksum(m), 0);
+			VT_CHECK_EQ(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK,
+				    RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+			VT_CHECK(l4_valid(&pk, mbuf_bytes(m)));
+			/* Done once: a second call changes nothing. */
+			VT_CHECK_EQ(vhu_mbuf_complete_rx_cksum(m), 0);
+			VT_CHECK(l4_valid(&pk, mbuf_bytes(m)));
+			rte_pktmbuf_free(m);
+		}
+	}
+	/* What no flag can say is still completed by vhu: no flag. */
+	build(&pk, &(struct pkt_spec){ 6, IPPROTO_TCP, 0, true, 0, 100,
+				       CS_PSEUDO });
+	h = partial_hdr(&pk);
+	m = roundtrip_deq(&t, &pk, &h, vt_pool());
+	VT_CHECK(m != NULL);
+	VT_CHECK_EQ(m->ol_flags, 0);
+	VT_CHECK(l4_valid(&pk, mbuf_bytes(m)));
+	/* A packet type or lengths that place no checksum in the packet. */
+	m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6 |
+		RTE_PTYPE_L4_ICMP;
+	VT_CHECK_EQ(vhu_mbuf_complete_rx_cksum(m), -EINVAL);
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV6 |
+		RTE_PTYPE_L4_TCP;
+	m->l2_len = 14;
+	m->l3_len = (uint16_t)(rte_pktmbuf_pkt_len(m) - 14 - 17);
+	VT_CHECK_EQ(vhu_mbuf_complete_rx_cksum(m), -EINVAL);
+	VT_CHECK_EQ(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	VT_CHECK(l4_valid(&pk, mbuf_bytes(m)));
+	rte_pktmbuf_free(m);
+	VT_CHECK_EQ(ring_stats(t.dev, 1).bad_offload, 0);
+	vt_dev_close(&t);
+}
+
 /* VHU_OFFLOAD_DEQUEUE_TSO: a GSO packet becomes one TSO mbuf. */
 static void
 test_dequeue_tso(void)
@@ -1183,6 +1277,7 @@ static const struct vhu_test_case cases[] = {
 	{ "features_offered", test_features_offered },
 	{ "default_dequeue", test_default_dequeue },
 	{ "dequeue_keep_csum", test_dequeue_keep_csum },
+	{ "dequeue_rx_flags", test_dequeue_rx_flags },
 	{ "dequeue_tso", test_dequeue_tso },
 	{ "dequeue_bad_gso", test_dequeue_bad_gso },
 	{ "dequeue_mixed_burst", test_dequeue_mixed_burst },

@@ -1,22 +1,29 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """vm suite, scenario 7: guests with checksum and TSO offloads negotiated.
-Two QEMU guests on stock testpmd (io forwarding) with two net_vhu ports
-that offer HOST_TSO4/6 (devarg tso=1), CSUM and GUEST_CSUM; each guest's
-TCP stack hands the device 64 KiB segments with partial checksums, which
-net_vhu delivers as TSO mbufs.
+Two QEMU guests on stock testpmd with two net_vhu ports that offer
+HOST_TSO4/6 (devarg tso=1), CSUM and GUEST_CSUM; each guest's TCP stack
+hands the device 64 KiB segments with partial checksums.
 
     vm-offload.py guest-tso|gso PLUGIN
-      guest-tso: the guests negotiate GUEST_TSO4/6 too (net_vhu offers
-                 them, as net_vhost): a TSO mbuf reaches the other guest
-                 whole, as one GSO packet (mean frame size > 1514)
-      gso:       the guests refuse GUEST_TSO4/6 and GUEST_CSUM (QEMU
-                 guest_tso4=off, guest_tso6=off, guest_csum=off) and
-                 testpmd enables TX TCP_TSO on the ports: net_vhu cuts
-                 each TSO mbuf with rte_gso into MSS-sized frames
-                 (xstats tx_qN_gso_segments; the guests' mean received
-                 frame size <= 1514) whose checksums vhu completes, and
-                 the guests' TCP verifies every one (InCsumErrors 0)
+      guest-tso: net_vhu's default (compliant) flags, as net_vhost's
+                 legacy-ol-flags=0: testpmd enables RX TCP/UDP checksum
+                 offload, so a guest's GSO packet arrives as one mbuf
+                 with RX_LRO, RX_L4_CKSUM_NONE and tso_segsz (seen in
+                 testpmd's verbose dump); testpmd's csum engine (csum
+                 set ip/tcp/udp hw, tso set 1448) turns it into a TSO
+                 mbuf, and the other guest, which negotiated GUEST_TSO4/6
+                 too, receives it whole as one GSO packet (mean frame
+                 size > 1514)
+      gso:       legacy-ol-flags=1 (TX flags: a TSO mbuf straight from
+                 net_vhu) and io forwarding; the guests refuse
+                 GUEST_TSO4/6 and GUEST_CSUM (QEMU guest_tso4=off,
+                 guest_tso6=off, guest_csum=off) and testpmd enables TX
+                 TCP_TSO on the ports: net_vhu cuts each TSO mbuf with
+                 rte_gso into MSS-sized frames (xstats
+                 tx_qN_gso_segments; the guests' mean received frame size
+                 <= 1514) whose checksums vhu completes, and the guests'
+                 TCP verifies every one (InCsumErrors 0)
 
 Both: each guest's sysfs feature bits say what it negotiated; a bulk TCP
 transfer each way arrives intact (MD5) with no packet dropped for its
@@ -41,13 +48,29 @@ with Run(f'vm-offload-{mode}') as t:
     t.need_vm()
     t.need('dpdk-testpmd')
     socks = [t.path('a.sock'), t.path('b.sock')]
-    # gso: the application enables TX TSO (RTE_ETH_TX_OFFLOAD_TCP_TSO).
-    be = t.testpmd('testpmd', '--forward-mode=io', '--total-num-mbufs', '16384',
-                   *(['--tx-offloads=0x20'] if gso else []),
+    if gso:
+        # The application enables TX TSO (RTE_ETH_TX_OFFLOAD_TCP_TSO).
+        args, devargs = ['--forward-mode=io', '--tx-offloads=0x20'], 'tso=1,legacy-ol-flags=1'
+    else:
+        # RX TCP/UDP checksum offload (0xc): net_vhu leaves the guests'
+        # partial checksums to testpmd (RX_L4_CKSUM_NONE).
+        # The csum engine writes each frame's MACs (as mac forwarding):
+        # the destination is the peer of the port it leaves by.
+        args, devargs = ['--forward-mode=csum', '--rx-offloads=0xc',
+                         f'--eth-peer=0,{vhu_vm.mac(1)}', f'--eth-peer=1,{vhu_vm.mac(2)}'], 'tso=1'
+    be = t.testpmd('testpmd', *args, '--total-num-mbufs', '16384',
                    eal=['-d', t.plugin(plugin),
-                        '--vdev', f'net_vhu0,iface={socks[0]},tso=1',
-                        '--vdev', f'net_vhu1,iface={socks[1]},tso=1'])
-    be.do('start', r'io packet forwarding')
+                        '--vdev', f'net_vhu0,iface={socks[0]},{devargs}',
+                        '--vdev', f'net_vhu1,iface={socks[1]},{devargs}'])
+    if not gso:
+        # The csum engine's TX side: checksums and TSO by the port.
+        be.do('port stop all', r'Done')
+        for p in (0, 1):
+            for proto in ('ip', 'tcp', 'udp'):
+                be.do(f'csum set {proto} hw {p}', rf'{proto.upper()} checksum offload is hw')
+            be.do(f'tso set 1448 {p}', r'TSO segment size for non-tunneled packets is 1448')
+        be.do('port start all', r'Done')
+    be.do('start', r'(io|csum) packet forwarding')
     props = {'guest_tso4': 'off', 'guest_tso6': 'off', 'guest_csum': 'off'} if gso else {}
     vms = [t.qemu(n, nics=[{'sock': s, 'mac': vhu_vm.mac(i + 1), 'features': props}],
                   ips=[vhu_vm.ip(i + 2)])
@@ -62,6 +85,25 @@ with Run(f'vm-offload-{mode}') as t:
                       f'{g.vm.name}: {name} refused (guest_* = off)')
         log(f'ok: {g.vm.name} negotiated ' + ', '.join(n for _, n in FEATURES) +
             (', not GUEST_CSUM, GUEST_TSO4/6' if gso else ''))
+    if not gso:
+        # What net_vhu said of a guest's GSO packet, in testpmd's words.
+        mark = be.mark()
+        be.do('set verbose 1', r'Change verbose level')
+        vhu_vm.tcp_guest_to_guest(ga, gb, vhu_vm.ip(3, False), 256 << 10)
+        be.do('set verbose 0', r'Change verbose level')
+        # testpmd's RX dump: a line with the packet type and lengths,
+        # then one with the mbuf's ol_flags.
+        dump = be.text(mark).splitlines()
+        rx = [(dump[i - 1], ln) for i, ln in enumerate(dump)
+              if i > 0 and ln.strip().startswith('ol_flags:') and 'Receive queue' in dump[i - 1]]
+        lro = [(d, f) for d, f in rx if 'RTE_MBUF_F_RX_LRO' in f]
+        check(lro and all('RTE_MBUF_F_RX_L4_CKSUM_NONE' in f and
+                          'hw ptype: L2_ETHER L3_IPV4 L4_TCP' in d for d, f in lro),
+              f'testpmd received {len(lro)} GSO packets as RX_LRO + RX_L4_CKSUM_NONE '
+              'mbufs with their packet type')
+        check(not any('_TX_' in f for _, f in rx), 'no TX flag on what net_vhu received')
+        log(f'ok: {len(lro)} of {len(rx)} packets received RX_LRO, e.g. '
+            f'{lro[0][0].strip()} / {lro[0][1].strip()}')
     mbps = [vhu_vm.tcp_guest_to_guest(ga, gb, vhu_vm.ip(3, False), SIZE),
             vhu_vm.tcp_guest_to_guest(gb, ga, vhu_vm.ip(2, False), SIZE)]
     drops, avg, segs, gdrops = [], [], [], []

@@ -96,6 +96,10 @@ struct vhu_ethdev_rxq {
 	struct rte_mempool *mp;
 	uint16_t qp;
 	uint16_t port_id;
+	/* Complete the partial checksums lib/vhu left (RX_L4_CKSUM_NONE):
+	 * compliant flags, and the application did not enable RX TCP/UDP
+	 * checksum offload (net_vhost's rx_sw_csum). */
+	bool sw_cksum;
 } __rte_cache_aligned;
 
 /* At most this many segments from one TSO mbuf (a 64 KiB packet at

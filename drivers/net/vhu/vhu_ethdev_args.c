@@ -24,6 +24,7 @@ struct vhu_ethdev_arg {
 	/* 0|1 keys (vhu_ethdev_arg_flag): what the value does. */
 	bool client;           /* it is args->client */
 	uint64_t offload;      /* 1 sets these VHU_OFFLOAD_* bits, 0 clears */
+	uint64_t offload_off;  /* 1 clears these VHU_OFFLOAD_* bits, 0 sets */
 	uint64_t withhold;     /* 0 withholds these virtio feature bits */
 	const char *no_effect; /* 1 is logged: why it changes nothing */
 };
@@ -110,12 +111,14 @@ vhu_ethdev_arg_flag(const char *name, const struct vhu_ethdev_arg *arg,
 		args->client = v == 1;
 	if (v == 1) {
 		args->offloads |= arg->offload;
+		args->offloads &= ~arg->offload_off;
 		args->features_masked &= ~arg->withhold;
 		if (arg->no_effect != NULL)
 			VHU_ETHDEV_LOG(WARNING, "%s: %s=1 has no effect: %s",
 				       name, arg->key, arg->no_effect);
 	} else {
 		args->offloads &= ~arg->offload;
+		args->offloads |= arg->offload_off;
 		args->features_masked |= arg->withhold;
 	}
 	return 0;
@@ -127,13 +130,16 @@ static const struct vhu_ethdev_arg vhu_ethdev_arg_table[] = {
 	{ .key = "client", .apply = vhu_ethdev_arg_flag, .client = true },
 	{ .key = "mac", .apply = vhu_ethdev_arg_mac },
 	/* net_vhost: offer HOST_TSO4/6. Guest GSO packets arrive as one
-	 * TSO mbuf (RTE_MBUF_F_TX_TCP_SEG ...) for the application. */
+	 * mbuf: RX_LRO + tso_segsz, or with legacy-ol-flags=1 a TSO mbuf
+	 * (RTE_MBUF_F_TX_TCP_SEG ...). */
 	{ .key = "tso", .apply = vhu_ethdev_arg_flag,
 	  .offload = VHU_OFFLOAD_DEQUEUE_TSO },
-	/* net_vhost: guest partial checksums become TX offload flags
-	 * instead of being completed in software. */
+	/* net_vhost: 1 says a guest's partial checksum with TX offload
+	 * flags; 0 (the default), with RX flags (RX_L4_CKSUM_NONE), which
+	 * net_vhu completes itself unless the application enabled RX
+	 * TCP/UDP checksum offload. */
 	{ .key = "legacy-ol-flags", .apply = vhu_ethdev_arg_flag,
-	  .offload = VHU_OFFLOAD_DEQUEUE_CSUM },
+	  .offload_off = VHU_OFFLOAD_DEQUEUE_RX_FLAGS },
 	/* packed=0: withhold VIRTIO_F_RING_PACKED (offered by default), for
 	 * a front-end or a migration peer that must use split rings. */
 	{ .key = "packed", .apply = vhu_ethdev_arg_flag,
@@ -180,6 +186,10 @@ vhu_ethdev_args_parse(const char *name, const char *devargs,
 	 * (GUEST_CSUM; without it vhu computes them) and TSO mbufs whole,
 	 * as one GSO packet (GUEST_TSO4/6). */
 	args->offloads = VHU_OFFLOAD_ENQUEUE_CSUM | VHU_OFFLOAD_ENQUEUE_TSO;
+	/* A guest's partial checksum is left to the application, said as
+	 * legacy-ol-flags= chooses (RX flags by default, as net_vhost). */
+	args->offloads |= VHU_OFFLOAD_DEQUEUE_CSUM |
+		VHU_OFFLOAD_DEQUEUE_RX_FLAGS;
 	if (devargs != NULL && devargs[0] != '\0') {
 		/* No key list: we check the keys, and say which one is bad. */
 		kv = rte_kvargs_parse(devargs, NULL);

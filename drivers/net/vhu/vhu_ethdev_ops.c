@@ -52,15 +52,23 @@ vhu_ethdev_infos_get(struct rte_eth_dev *eth_dev,
 	info->max_tx_queues = priv->args.queues;
 	info->min_rx_bufsize = 0;
 	/* Only what lib/vhu really does. RX: guest packets larger than one
-	 * mbuf arrive chained; their checksums are complete unless
-	 * legacy-ol-flags=1 / tso=1 leave them to the application as TX
-	 * flags (no RX checksum flags are set either way). TX: chained
+	 * mbuf arrive chained. A guest's partial checksum is completed
+	 * (RX_L4_CKSUM_GOOD) unless the application enables RX TCP/UDP
+	 * checksum offload (then RX_L4_CKSUM_NONE); tso=1 GSO packets arrive
+	 * whole (RX_LRO). legacy-ol-flags=1 says both with TX flags, as
+	 * net_vhost's legacy mode, and announces neither. TX: chained
 	 * mbufs, and IPv4/TCP/UDP checksum requests, which lib/vhu passes
 	 * to a guest that negotiated GUEST_CSUM or else computes into the
 	 * guest's copy. TCP TSO: whole, as one GSO packet, to a guest that
 	 * negotiated GUEST_TSO4/6; otherwise cut by rte_gso (TCP/IPv4 only,
 	 * vhu_ethdev_gso.c) when the application enabled TCP_TSO. */
 	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	if (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) {
+		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+			RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+		if (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_TSO)
+			info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	}
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
 		RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
 		RTE_ETH_TX_OFFLOAD_UDP_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_TSO;
@@ -83,9 +91,11 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	struct vhu_ethdev *priv = eth_dev->data->dev_private;
 	struct vhu_ethdev_rxq *q;
 
+	uint64_t offloads = eth_dev->data->dev_conf.rxmode.offloads |
+		(conf != NULL ? conf->offloads : 0);
+
 	/* The ring is the guest's: nb_desc has nothing to size. */
 	RTE_SET_USED(nb_desc);
-	RTE_SET_USED(conf);
 	if (mp == NULL)
 		return -EINVAL;
 	q = rte_zmalloc_socket("vhu_ethdev_rxq", sizeof(*q),
@@ -96,6 +106,9 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	q->mp = mp;
 	q->qp = qid;
 	q->port_id = eth_dev->data->port_id;
+	q->sw_cksum = (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) &&
+		!(offloads & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
+			      RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
 	eth_dev->data->rx_queues[qid] = q;
 	return 0;
 }
