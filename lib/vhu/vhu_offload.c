@@ -10,20 +10,23 @@
  * taken from a header or an mbuf is checked against the packet first.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "vhu.h"
 #include "vhu_features.h"
 #include "vhu_offload.h"
 
-#define VHU_OL_TCP_CSUM_OFF 16  /* offsetof(struct rte_tcp_hdr, cksum) */
-#define VHU_OL_UDP_CSUM_OFF 6   /* offsetof(struct rte_udp_hdr, dgram_cksum) */
-#define VHU_OL_TCP_HDR_MIN 20
-#define VHU_OL_UDP_HDR_LEN 8
+#define VHU_OL_TCP_CSUM_OFF offsetof(struct rte_tcp_hdr, cksum)
+#define VHU_OL_UDP_CSUM_OFF offsetof(struct rte_udp_hdr, dgram_cksum)
+#define VHU_OL_TCP_HDR_MIN sizeof(struct rte_tcp_hdr)
+#define VHU_OL_UDP_HDR_LEN sizeof(struct rte_udp_hdr)
 
 uint64_t
 vhu_offload_features(uint64_t offloads)
@@ -70,12 +73,6 @@ vhu_offload_ring_mode(uint64_t features, uint64_t offloads)
 			mode |= VHU_OL_ENQ_TSO6;
 	}
 	return mode;
-}
-
-static inline uint16_t
-vhu_ol_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
 /* Write 2 bytes at off into an mbuf chain (off + 2 <= pkt_len). */
@@ -147,7 +144,6 @@ struct vhu_ol_l3 {
 	uint32_t l2_len;
 	uint32_t l3_len;
 	uint32_t l4_bytes;   /* L4 header + payload, per the IP header */
-	const uint8_t *ip;   /* the first 40 bytes (IPv6) or 20 (IPv4) */
 	uint8_t ipv;         /* 4 or 6 */
 	uint8_t proto;       /* IPv4 protocol / IPv6 next header */
 };
@@ -156,65 +152,73 @@ struct vhu_ol_l3 {
  * Parse Ethernet (up to two 802.1Q / 802.1ad tags), then IPv4 (not a
  * fragment) or IPv6 (the fixed header; an extension header shows up as a
  * proto that is not TCP or UDP). The IP header and the length it declares
- * must lie inside the packet. buf (>= 40 bytes) backs o->ip when the
- * header is not contiguous.
+ * must lie inside the packet.
  * @return 0; -1 for anything else.
  */
 static int
-vhu_ol_parse(const struct rte_mbuf *m, struct vhu_ol_l3 *o, uint8_t *buf)
+vhu_ol_parse(const struct rte_mbuf *m, struct vhu_ol_l3 *o)
 {
-	uint32_t pkt_len = rte_pktmbuf_pkt_len(m), off = RTE_ETHER_HDR_LEN;
-	uint8_t tb[2];
-	const uint8_t *p;
+	uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
+	uint32_t off = sizeof(struct rte_ether_hdr);
+	const struct rte_ether_hdr *eth;
+	struct rte_ether_hdr eth_buf;
 	uint16_t type;
 	int tags;
 
-	p = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN - 2, 2, tb);
-	if (p == NULL)
+	eth = rte_pktmbuf_read(m, 0, sizeof(*eth), &eth_buf);
+	if (eth == NULL)
 		return -1;
-	type = vhu_ol_be16(p);
+	type = rte_be_to_cpu_16(eth->ether_type);
 	for (tags = 0; tags < 2 && (type == RTE_ETHER_TYPE_VLAN ||
 				    type == RTE_ETHER_TYPE_QINQ); tags++) {
-		p = rte_pktmbuf_read(m, off + 2, 2, tb);
-		if (p == NULL)
+		const struct rte_vlan_hdr *vlan;
+		struct rte_vlan_hdr vlan_buf;
+
+		vlan = rte_pktmbuf_read(m, off, sizeof(*vlan), &vlan_buf);
+		if (vlan == NULL)
 			return -1;
-		type = vhu_ol_be16(p);
-		off += 4;
+		type = rte_be_to_cpu_16(vlan->eth_proto);
+		off += sizeof(*vlan);
 	}
 	o->l2_len = off;
 	if (type == RTE_ETHER_TYPE_IPV4) {
+		const struct rte_ipv4_hdr *ip4;
+		struct rte_ipv4_hdr ip4_buf;
 		uint32_t tot;
 
-		p = rte_pktmbuf_read(m, off, 20, buf);
-		if (p == NULL || (p[0] >> 4) != 4 || (p[0] & 0xf) < 5)
+		ip4 = rte_pktmbuf_read(m, off, sizeof(*ip4), &ip4_buf);
+		if (ip4 == NULL || (ip4->version_ihl >> 4) != 4 ||
+		    rte_ipv4_hdr_len(ip4) < sizeof(*ip4))
 			return -1;
-		o->l3_len = (uint32_t)(p[0] & 0xf) * 4;
-		tot = vhu_ol_be16(p + 2);
+		o->l3_len = rte_ipv4_hdr_len(ip4);
+		tot = rte_be_to_cpu_16(ip4->total_length);
 		/* A fragment (MF or an offset) has no whole L4 to offload. */
-		if ((vhu_ol_be16(p + 6) & 0x3fff) != 0)
+		if (rte_be_to_cpu_16(ip4->fragment_offset) &
+		    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 			return -1;
 		if (tot < o->l3_len || tot > pkt_len - off)
 			return -1;
 		o->l4_bytes = tot - o->l3_len;
-		o->proto = p[9];
+		o->proto = ip4->next_proto_id;
 		o->ipv = 4;
 	} else if (type == RTE_ETHER_TYPE_IPV6) {
+		const struct rte_ipv6_hdr *ip6;
+		struct rte_ipv6_hdr ip6_buf;
 		uint32_t plen;
 
-		p = rte_pktmbuf_read(m, off, 40, buf);
-		if (p == NULL || (p[0] >> 4) != 6)
+		ip6 = rte_pktmbuf_read(m, off, sizeof(*ip6), &ip6_buf);
+		if (ip6 == NULL || (rte_be_to_cpu_32(ip6->vtc_flow) >> 28) != 6)
 			return -1;
-		o->l3_len = 40;
-		plen = vhu_ol_be16(p + 4);
-		if (plen > pkt_len - off - 40)
+		o->l3_len = sizeof(*ip6);
+		plen = rte_be_to_cpu_16(ip6->payload_len);
+		if (plen > pkt_len - off - sizeof(*ip6))
 			return -1;
 		o->l4_bytes = plen;
-		o->proto = p[6];
+		o->proto = ip6->proto;
 		o->ipv = 6;
 	} else {
 		return -1;
 	}
-	o->ip = p;
 	return 0;
 }
 
@@ -223,16 +227,16 @@ vhu_ol_parse(const struct rte_mbuf *m, struct vhu_ol_l3 *o, uint8_t *buf)
 static uint32_t
 vhu_ol_tcp_hdr_len(const struct rte_mbuf *m, uint32_t off, uint32_t l4_bytes)
 {
-	uint8_t b;
-	const uint8_t *p;
+	const struct rte_tcp_hdr *tcp;
+	struct rte_tcp_hdr tcp_buf;
 	uint32_t thl;
 
 	if (l4_bytes < VHU_OL_TCP_HDR_MIN)
 		return 0;
-	p = rte_pktmbuf_read(m, off + 12, 1, &b);
-	if (p == NULL)
+	tcp = rte_pktmbuf_read(m, off, sizeof(*tcp), &tcp_buf);
+	if (tcp == NULL)
 		return 0;
-	thl = (uint32_t)(p[0] >> 4) * 4;
+	thl = (uint32_t)(tcp->data_off >> 4) * 4;
 	if (thl < VHU_OL_TCP_HDR_MIN || thl > l4_bytes)
 		return 0;
 	return thl;
@@ -314,11 +318,10 @@ static int
 vhu_ol_deq_csum_flags(const struct virtio_net_hdr *h, struct rte_mbuf *m,
 		uint8_t mode)
 {
-	uint8_t buf[40];
 	struct vhu_ol_l3 o;
 	uint32_t l4_len;
 
-	if (vhu_ol_parse(m, &o, buf) != 0 ||
+	if (vhu_ol_parse(m, &o) != 0 ||
 	    h->csum_start != o.l2_len + o.l3_len)
 		return -1;
 	if (o.proto == IPPROTO_TCP && h->csum_offset == VHU_OL_TCP_CSUM_OFF) {
@@ -341,7 +344,6 @@ static int
 vhu_ol_deq_gso(const struct virtio_net_hdr *h, struct rte_mbuf *m,
 		uint8_t mode)
 {
-	uint8_t buf[40];
 	struct vhu_ol_l3 o;
 	uint32_t thl;
 	uint8_t ipv;
@@ -360,7 +362,7 @@ vhu_ol_deq_gso(const struct virtio_net_hdr *h, struct rte_mbuf *m,
 	/* The packet's own headers must be what the header says (hdr_len
 	 * is a hint only: not used), with the IP length matching the
 	 * packet, a TCP header and at least one byte of payload. */
-	if (vhu_ol_parse(m, &o, buf) != 0 || o.ipv != ipv ||
+	if (vhu_ol_parse(m, &o) != 0 || o.ipv != ipv ||
 	    o.proto != IPPROTO_TCP ||
 	    o.l2_len + o.l3_len + o.l4_bytes != rte_pktmbuf_pkt_len(m) ||
 	    h->csum_start != o.l2_len + o.l3_len ||
@@ -422,29 +424,38 @@ vhu_mbuf_complete_rx_cksum(struct rte_mbuf *m)
 	return 0;
 }
 
-/* The TCP/UDP pseudo-header sum (not complemented: what goes in the
- * field of a partial checksum), with the L4 length. */
+/* An IP header as enqueue reads it: IPv4 with options, or IPv6. */
+union vhu_ol_ip {
+	struct rte_ipv4_hdr v4;
+	struct rte_ipv6_hdr v6;
+	uint8_t bytes[60];
+};
+
+/*
+ * The TCP/UDP pseudo-header sum (not complemented: what goes in the
+ * field of a partial checksum) for L4 protocol proto and l4_bytes of L4,
+ * by DPDK's helpers, which take both from the header: they get a copy
+ * that says what the packet holds (the mbuf's flags name the protocol;
+ * an IPv6 payload length counts extension headers too).
+ */
 static uint16_t
-vhu_ol_phdr_sum(const uint8_t *ip, uint8_t ipv, uint8_t proto,
+vhu_ol_phdr_sum(const union vhu_ol_ip *ip, uint8_t ipv, uint8_t proto,
 		uint32_t l4_bytes)
 {
-	uint8_t ph[40];
-	uint32_t n;
+	union vhu_ol_ip h;
 
-	/* The sum is order-independent: addresses, then zero/proto and the
-	 * length as 16-bit words (l4_bytes < 65536). */
 	if (ipv == 4) {
-		memcpy(ph, ip + 12, 8);
-		n = 8;
-	} else {
-		memcpy(ph, ip + 8, 32);
-		n = 32;
+		memcpy(&h.v4, &ip->v4, sizeof(h.v4));
+		h.v4.version_ihl = RTE_IPV4_VHL_DEF;
+		h.v4.next_proto_id = proto;
+		h.v4.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(h.v4) +
+								l4_bytes));
+		return rte_ipv4_phdr_cksum(&h.v4, 0);
 	}
-	ph[n] = 0;
-	ph[n + 1] = proto;
-	ph[n + 2] = (uint8_t)(l4_bytes >> 8);
-	ph[n + 3] = (uint8_t)l4_bytes;
-	return rte_raw_cksum(ph, n + 4);
+	memcpy(&h.v6, &ip->v6, sizeof(h.v6));
+	h.v6.proto = proto;
+	h.v6.payload_len = rte_cpu_to_be_16((uint16_t)l4_bytes);
+	return rte_ipv6_phdr_cksum(&h.v6, 0);
 }
 
 static void
@@ -465,8 +476,8 @@ vhu_offload_enqueue(const struct rte_mbuf *m, uint8_t mode,
 	const uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
 	const uint32_t l2 = m->l2_len, l3 = m->l3_len, l4off = l2 + l3;
 	uint64_t l4 = ol & RTE_MBUF_F_TX_L4_MASK;
-	uint8_t ipbuf[60];
-	const uint8_t *ip;
+	union vhu_ol_ip ipbuf;
+	const union vhu_ol_ip *ip;
 	uint32_t l4_bytes, csum_off;
 	uint16_t phdr;
 	uint8_t ipv, proto;
@@ -489,48 +500,51 @@ vhu_offload_enqueue(const struct rte_mbuf *m, uint8_t mode,
 		return -1;
 
 	/* The IP header at l2_len, l3_len long, inside the packet. */
-	if (l3 < 20 || l4off > pkt_len)
+	if (l3 < sizeof(struct rte_ipv4_hdr) || l4off > pkt_len)
 		return -1;
-	ip = rte_pktmbuf_read(m, l2, 20, ipbuf);
+	ip = rte_pktmbuf_read(m, l2, sizeof(struct rte_ipv4_hdr), &ipbuf);
 	if (ip == NULL)
 		return -1;
-	ipv = ip[0] >> 4;
+	ipv = ip->v4.version_ihl >> 4; /* where IPv6 has its version too */
 	if (ipv == 4) {
 		uint32_t tot;
 
-		if ((uint32_t)(ip[0] & 0xf) * 4 != l3)
+		if (rte_ipv4_hdr_len(&ip->v4) != l3)
 			return -1;
-		if (l3 > 20) {
-			ip = rte_pktmbuf_read(m, l2, l3, ipbuf);
+		if (l3 > sizeof(struct rte_ipv4_hdr)) {
+			ip = rte_pktmbuf_read(m, l2, l3, &ipbuf);
 			if (ip == NULL)
 				return -1;
 		}
-		tot = vhu_ol_be16(ip + 2);
+		tot = rte_be_to_cpu_16(ip->v4.total_length);
 		if (tot < l3 || tot > pkt_len - l2)
 			return -1;
 		l4_bytes = tot - l3;
 		if (ol & RTE_MBUF_F_TX_IP_CKSUM) {
-			uint8_t hdr[60];
+			union vhu_ol_ip copy;
 
-			memcpy(hdr, ip, l3);
-			hdr[10] = 0;
-			hdr[11] = 0;
-			vhu_ol_add_patch(patch, npatch, l2 + 10,
-					 (uint16_t)~rte_raw_cksum(hdr, l3));
+			memcpy(&copy, ip, l3);
+			copy.v4.hdr_checksum = 0;
+			vhu_ol_add_patch(patch, npatch, l2 +
+					 offsetof(struct rte_ipv4_hdr,
+						  hdr_checksum),
+					 rte_ipv4_cksum(&copy.v4));
 		}
 	} else if (ipv == 6) {
 		uint32_t plen;
 
-		if (l3 < 40)
+		if (l3 < sizeof(struct rte_ipv6_hdr))
 			return -1;
-		ip = rte_pktmbuf_read(m, l2, 40, ipbuf);
+		ip = rte_pktmbuf_read(m, l2, sizeof(struct rte_ipv6_hdr),
+				      &ipbuf);
 		if (ip == NULL)
 			return -1;
-		plen = vhu_ol_be16(ip + 4);
+		plen = rte_be_to_cpu_16(ip->v6.payload_len);
 		/* l3_len covers extension headers, payload_len too. */
-		if (plen < l3 - 40 || plen > pkt_len - l2 - 40)
+		if (plen < l3 - sizeof(struct rte_ipv6_hdr) ||
+		    plen > pkt_len - l2 - sizeof(struct rte_ipv6_hdr))
 			return -1;
-		l4_bytes = plen - (l3 - 40);
+		l4_bytes = plen - (l3 - (uint32_t)sizeof(struct rte_ipv6_hdr));
 		/* RTE_MBUF_F_TX_IP_CKSUM means nothing for IPv6. */
 	} else {
 		return -1;
