@@ -157,9 +157,10 @@ vhu_copy_patch(const struct vhu_pkt_cursor *c, uint8_t *dst, uint32_t pos,
  * recorded.
  */
 static __rte_always_inline void
-vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len)
+vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len, uint8_t flags)
 {
-	const uint64_t zero = 0;
+	/* flags is the first byte (little-endian host), the rest zero. */
+	const uint64_t want = flags;
 	uint64_t head;
 
 	memcpy(&head, dst, sizeof(head));
@@ -169,28 +170,30 @@ vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len)
 		uint32_t tail_now;
 
 		memcpy(&tail_now, dst + 8, sizeof(tail_now));
-		if (head == zero && tail_now == tail)
+		if (head == want && tail_now == tail)
 			return;
-		memcpy(dst, &zero, sizeof(zero));
+		memcpy(dst, &want, sizeof(want));
 		memcpy(dst + 8, &tail, sizeof(tail));
 	} else {
 		const uint16_t tail = 0;
 		uint16_t tail_now;
 
 		memcpy(&tail_now, dst + 8, sizeof(tail_now));
-		if (head == zero && tail_now == tail)
+		if (head == want && tail_now == tail)
 			return;
-		memcpy(dst, &zero, sizeof(zero));
+		memcpy(dst, &want, sizeof(want));
 		memcpy(dst + 8, &tail, sizeof(tail));
 	}
 }
 
-/* A plain header and len data bytes from src into guest memory at dst. */
+/* A plain header (flags but zeros) and len data bytes from src into
+ * guest memory at dst. */
 static __rte_always_inline void
 vhu_copy_plain(uint8_t *dst, uint64_t gpa, const uint8_t *src, uint32_t len,
-		uint8_t hdr_len, const struct vhu_vring *vr, bool logging)
+		uint8_t hdr_len, uint8_t flags, const struct vhu_vring *vr,
+		bool logging)
 {
-	vhu_copy_plain_hdr(dst, hdr_len);
+	vhu_copy_plain_hdr(dst, hdr_len, flags);
 	rte_memcpy(dst + hdr_len, src, len);
 	if (logging)
 		vhu_dirty_mark(vr, gpa, hdr_len + len);
@@ -207,8 +210,8 @@ vhu_copy_batch_run(struct vhu_copy_batch *b, const struct vhu_vring *vr,
 
 		if (i + 1 < b->n)
 			rte_prefetch0(b->d[i + 1].src);
-		vhu_copy_plain(d->dst, d->gpa, d->src, d->len, hdr_len, vr,
-			       logging);
+		vhu_copy_plain(d->dst, d->gpa, d->src, d->len, hdr_len,
+			       d->hdr_flags, vr, logging);
 	}
 	b->n = 0;
 }
@@ -235,7 +238,7 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 
 		if (len > VHU_COPY_DEFER_MAX) {
 			vhu_copy_plain(dst, vec->bufs[0].gpa, src, len, c->hdr_len,
-				       vr, logging);
+				       c->hdr.hdr.flags, vr, logging);
 		} else {
 			struct vhu_copy_deferred *d;
 
@@ -247,6 +250,7 @@ vhu_copy_from_cursor(struct vhu_pkt_cursor *c, const struct vhu_bufvec *vec,
 			d->src = src;
 			d->gpa = vec->bufs[0].gpa;
 			d->len = len;
+			d->hdr_flags = c->hdr.hdr.flags;
 			/* The header's line for reading (it may need no
 			 * write, see vhu_copy_plain_hdr()), the data's for
 			 * writing. */

@@ -69,7 +69,9 @@ struct vhu_pkt_cursor {
 	union vhu_net_hdr hdr;
 	uint8_t hdr_len;
 	uint8_t npatch;             /* offload: patch[] entries in use */
-	bool plain;                 /* hdr is zero but for num_buffers */
+	/* hdr is zero but for num_buffers and flags (DATA_VALID), and
+	 * no patch: the fast path (vhu_copy_from_cursor) takes it. */
+	bool plain;
 	uint32_t hdr_off;           /* header bytes already copied */
 	const struct rte_mbuf *seg; /* current segment */
 	uint32_t seg_off;           /* bytes of seg already copied */
@@ -99,9 +101,15 @@ vhu_pkt_cursor_init(struct vhu_pkt_cursor *c, const struct rte_mbuf *m,
 	c->end = c->left;
 	c->plain = true;
 	if (unlikely(m->ol_flags & vhu_offload_enq_mask(ol_mode))) {
-		c->plain = false;
-		return vhu_offload_enqueue(m, ol_mode, &c->hdr.hdr, c->patch,
-					   &c->npatch);
+		int ret = vhu_offload_enqueue(m, ol_mode, &c->hdr.hdr,
+					      c->patch, &c->npatch);
+
+		/* A checksum the sender verified (RX_L4_CKSUM_GOOD, said
+		 * DATA_VALID) is only a flag: still the fast path. */
+		c->plain = c->npatch == 0 &&
+			c->hdr.hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+			!(c->hdr.hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM);
+		return ret;
 	}
 	return 0;
 }
@@ -127,6 +135,7 @@ struct vhu_copy_deferred {
 	const uint8_t *src;  /* packet data */
 	uint64_t gpa;        /* of dst (dirty log) */
 	uint32_t len;        /* data bytes */
+	uint8_t hdr_flags;   /* the header's flags (0 or DATA_VALID) */
 };
 
 struct vhu_copy_batch {
