@@ -331,6 +331,11 @@ vhu_dequeue_burst(struct vhu_device *dev, uint16_t qp,
 	if (unlikely(qp >= dev->max_queue_pairs || count == 0))
 		return 0;
 	vr = &dev->rings[2 * qp + 1];
+	/* A stopped ring (no front-end, not started, stopped) costs one
+	 * load: a burst that sees STOPPED reads nothing else, so it needs
+	 * no sequence; any other mode is read again inside it. */
+	if (__atomic_load_n(&vr->dp_mode, __ATOMIC_RELAXED) == VHU_DP_STOPPED)
+		return 0;
 	seq = vhu_sync_burst_enter(vr);
 	mode = __atomic_load_n(&vr->dp_mode, __ATOMIC_ACQUIRE);
 	if (unlikely(mode == VHU_DP_STOPPED || vr->dp_broken))
@@ -491,6 +496,9 @@ vhu_enqueue_burst(struct vhu_device *dev, uint16_t qp,
 	if (unlikely(qp >= dev->max_queue_pairs || count == 0))
 		return 0;
 	vr = &dev->rings[2 * qp];
+	/* Stopped: one load, no sequence (as in vhu_dequeue_burst()). */
+	if (__atomic_load_n(&vr->dp_mode, __ATOMIC_RELAXED) == VHU_DP_STOPPED)
+		return 0;
 	seq = vhu_sync_burst_enter(vr);
 	/* Disabled: supply no packets to the guest. */
 	if (__atomic_load_n(&vr->dp_mode, __ATOMIC_ACQUIRE) != VHU_DP_RUN ||
