@@ -163,6 +163,7 @@ vhu_copy_plain_hdr(uint8_t *dst, uint8_t hdr_len, uint8_t flags)
 	const uint64_t want = flags;
 	uint64_t head;
 
+	RTE_BUILD_BUG_ON(RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN);
 	memcpy(&head, dst, sizeof(head));
 	if (hdr_len == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
 		/* csum_offset = 0, then num_buffers = 1 (little-endian host). */

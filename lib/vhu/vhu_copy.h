@@ -26,8 +26,8 @@ enum vhu_copy_err {
  * Dequeue side: copy the packet in vec (virtio-net header first,
  * hdr_len bytes) into m (an empty mbuf from mp; further segments come
  * from mp too) and apply the header's offloads for a ring in offload
- * mode ol_mode (vhu_offload_dequeue(): TX offload flags, or a partial
- * checksum completed in software).
+ * mode ol_mode (vhu_offload_dequeue(): TX offload flags, RX flags with
+ * VHU_OL_DEQ_RX_FLAGS, or a partial checksum completed in software).
  * On error m is left with no extra segments.
  */
 enum vhu_copy_err vhu_copy_to_mbuf(const struct vhu_bufvec *vec,

@@ -281,7 +281,7 @@ vhu_ol_ptype(const struct vhu_ol_l3 *o)
 }
 
 /*
- * Hand a checksum (and with tx_seg, a segmentation) left to the
+ * Hand a checksum (and with gso, a segmentation) left to the
  * application over: lengths, then TX flags, or with VHU_OL_DEQ_RX_FLAGS
  * what DPDK vhost's compliant mode sets (packet type, RX_L4_CKSUM_NONE,
  * RX_LRO for a GSO packet).
@@ -339,7 +339,8 @@ vhu_ol_deq_csum_flags(const struct virtio_net_hdr *h, struct rte_mbuf *m,
 	return 0;
 }
 
-/* A GSO header (HOST_TSO4/6): a TSO mbuf, or -1 if invalid. */
+/* A GSO header (HOST_TSO4/6): one mbuf with TX_TCP_SEG (or with
+ * VHU_OL_DEQ_RX_FLAGS, RX_LRO), or -1 if invalid. */
 static int
 vhu_ol_deq_gso(const struct virtio_net_hdr *h, struct rte_mbuf *m,
 		uint8_t mode)

@@ -12,7 +12,10 @@
  * membarrier makes every running thread of the process execute a full
  * memory barrier, so either the burst's read of the view comes after the
  * control thread's write (it sees the new view), or the control thread's
- * read of seq sees the burst's odd value and waits for it to end. The
+ * read of seq sees the burst's odd value and waits for it to end.
+ * A burst may first read the ring's mode once outside the counter and
+ * leave when it is STOPPED: it then reads nothing else, and any other
+ * mode is read again inside the counter, so the argument holds. The
  * datapath pays two plain stores per burst: no atomic read-modify-write,
  * no fence, no lock. Without membarrier (old kernels), bursts issue one
  * full fence instead (vhu_sync_burst_fence).

@@ -1127,6 +1127,15 @@ check_dequeued(const struct pre *p, struct rte_mempool *mp, uint16_t out,
 			       m->pkt_len <= VHU_CHAIN_MAX_BYTES,
 			       "dequeued mbuf %u: pool %s, %u bytes", i,
 			       m->pool->name, m->pkt_len);
+		/* RX flags: a checksum left partial, whatever else. */
+		VHU_FUZZ_CHECK(!(vr->ol_mode & VHU_OL_DEQ_RX_FLAGS) ||
+			       m->ol_flags == 0 ||
+			       ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+				RTE_MBUF_F_RX_L4_CKSUM_NONE &&
+				(m->packet_type & RTE_PTYPE_L4_MASK) != 0),
+			       "dequeued mbuf %u: RX ol_flags 0x%" PRIx64
+			       " packet type 0x%x", i, m->ol_flags,
+			       m->packet_type);
 		VHU_FUZZ_CHECK((m->ol_flags & ~deq_flags) == 0 &&
 			       ((vr->ol_mode & (VHU_OL_DEQ_KEEP_CSUM |
 				VHU_OL_DEQ_TSO4 | VHU_OL_DEQ_TSO6)) ||

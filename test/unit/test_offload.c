@@ -227,6 +227,7 @@ struct pkt_spec {
 	uint32_t tcp_opts;   /* TCP option bytes, multiple of 4 */
 	uint32_t payload;
 	enum csum_state cs;
+	uint32_t ip_opts;    /* IPv4 option bytes, multiple of 4 (IHL > 5) */
 };
 
 static void
@@ -251,15 +252,17 @@ build(struct pkt *p, const struct pkt_spec *s)
 	p->l4 = l4h;
 	p->l4_bytes = l4h + s->payload;
 	if (s->ipv == 4) {
-		p->l3 = 20;
-		b[o] = 0x45;
-		put16(b + o + 2, (uint16_t)(20 + p->l4_bytes));
+		p->l3 = 20 + s->ip_opts;
+		b[o] = (uint8_t)(0x40 | p->l3 / 4);
+		put16(b + o + 2, (uint16_t)(p->l3 + p->l4_bytes));
 		put16(b + o + 4, 0x1234);
 		put16(b + o + 6, 0x4000);  /* DF */
 		b[o + 8] = 64;
 		b[o + 9] = s->proto;
 		memcpy(b + o + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-		put16(b + o + 10, (uint16_t)~fold(sum_be(b + o, 20, 0)));
+		for (i = 20; i < p->l3; i++)
+			b[o + i] = 1;  /* NOP options */
+		put16(b + o + 10, (uint16_t)~fold(sum_be(b + o, p->l3, 0)));
 	} else {
 		uint32_t ext = s->ext6 ? 8 : 0;
 
@@ -633,6 +636,9 @@ test_dequeue_keep_csum(void)
 		  RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM },
 		{ { 6, IPPROTO_TCP, 2, false, 0, 1400, CS_PSEUDO },
 		  RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_CKSUM },
+		/* IPv4 with options (IHL 8). */
+		{ { 4, IPPROTO_TCP, 1, false, 8, 700, CS_PSEUDO, 12 },
+		  RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM },
 		/* An IPv6 extension header: completed in software. */
 		{ { 6, IPPROTO_TCP, 0, true, 0, 100, CS_PSEUDO }, 0 },
 	};
@@ -709,6 +715,13 @@ test_dequeue_rx_flags(void)
 		{ { 6, IPPROTO_TCP, 1, false, 0, 7000, CS_PSEUDO },
 		  RTE_PTYPE_L2_ETHER_VLAN | RTE_PTYPE_L3_IPV6 |
 		  RTE_PTYPE_L4_TCP, 1000 },
+		/* IPv4 options: L3_IPV4_EXT. */
+		{ { 4, IPPROTO_UDP, 0, false, 0, 300, CS_PSEUDO, 4 },
+		  RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4_EXT |
+		  RTE_PTYPE_L4_UDP, 0 },
+		{ { 4, IPPROTO_TCP, 2, false, 12, 6000, CS_PSEUDO, 40 },
+		  RTE_PTYPE_L2_ETHER_QINQ | RTE_PTYPE_L3_IPV4_EXT |
+		  RTE_PTYPE_L4_TCP, 1200 },
 	};
 	struct vt_dev t;
 	struct virtio_net_hdr_v1 h;
@@ -1015,6 +1028,19 @@ test_enqueue_software(void)
 	VT_CHECK(ip_valid(&pk, cap.frame));
 	VT_CHECK(l4_valid(&pk, cap.frame));
 
+	/* IPv4 options (IHL 9): both checksums over the right lengths. */
+	build(&pk, &(struct pkt_spec){ 4, IPPROTO_TCP, 0, false, 4, 900,
+				       CS_GARBAGE, 16 });
+	put16(pk.b + pk.l2 + 10, 0x5555);
+	m = mbuf_of(&pk, 300);
+	set_tx(m, &pk, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+	       RTE_MBUF_F_TX_TCP_CKSUM);
+	VT_CHECK_EQ(enq(&t, m, true), 0);
+	VT_CHECK(hdr_is_zero(&cap.hdr));
+	VT_CHECK(same_but_csums(&pk));
+	VT_CHECK(ip_valid(&pk, cap.frame));
+	VT_CHECK(l4_valid(&pk, cap.frame));
+
 	build(&pk, &(struct pkt_spec){ 6, IPPROTO_UDP, 2, true, 0, 777,
 				       CS_PSEUDO });
 	m = mbuf_of(&pk, 33);
@@ -1051,8 +1077,8 @@ test_enqueue_software(void)
 	VT_CHECK(hdr_is_zero(&cap.hdr));
 	VT_CHECK(memcmp(cap.frame, pk.b, pk.len) == 0);
 
-	VT_CHECK_EQ(cap.got, 4);
-	VT_CHECK_EQ(ring_stats(t.dev, 0).packets, 4);
+	VT_CHECK_EQ(cap.got, 5);
+	VT_CHECK_EQ(ring_stats(t.dev, 0).packets, 5);
 	VT_CHECK_EQ(fe_violations(&t), 0);
 	vt_dev_close(&t);
 }
@@ -1091,6 +1117,23 @@ test_enqueue_guest_csum(void)
 		       cap.hdr.csum_offset);
 	VT_CHECK(l4_valid(&pk, cap.frame));
 
+	/* IPv4 options: csum_start after them, the pseudo-header sum
+	 * counts no option byte. */
+	build(&pk, &(struct pkt_spec){ 4, IPPROTO_TCP, 1, false, 0, 600,
+				       CS_GARBAGE, 24 });
+	m = mbuf_of(&pk, 2000);
+	set_tx(m, &pk, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+	       RTE_MBUF_F_TX_TCP_CKSUM);
+	VT_CHECK_EQ(enq(&t, m, true), 0);
+	VT_CHECK_EQ(cap.hdr.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	VT_CHECK_EQ(cap.hdr.csum_start, 18 + 44);
+	VT_CHECK(ip_valid(&pk, cap.frame));
+	VT_CHECK_EQ(get16(cap.frame + csum_field(&pk)),
+		    fold(pseudo_sum(&pk, pk.b)));
+	guest_complete(cap.frame, cap.len, cap.hdr.csum_start,
+		       cap.hdr.csum_offset);
+	VT_CHECK(l4_valid(&pk, cap.frame));
+
 	build(&pk, &(struct pkt_spec){ 6, IPPROTO_UDP, 1, false, 0, 50,
 				       CS_GARBAGE });
 	m = mbuf_of(&pk, 2000);
@@ -1119,10 +1162,11 @@ test_enqueue_guest_csum(void)
 	VT_CHECK(hdr_is_zero(&cap.hdr));
 	/* DATA_VALID takes the plain packets' fast path (one segment) and
 	 * the cursor (a chain) alike; the flag never sticks to a buffer. */
-	for (int i = 0; i < 6; i++) {
+	/* More packets than the ring has buffers: each is reused. */
+	for (int i = 0; i < 600; i++) {
 		bool good = i % 3 != 2;
 
-		m = mbuf_of(&pk, i < 3 ? 2000 : 40);
+		m = mbuf_of(&pk, i % 5 != 4 ? 2000 : 40);
 		m->ol_flags = good ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
 		VT_CHECK_EQ(enq(&t, m, true), 0);
 		VT_CHECK_EQ(cap.hdr.flags,

@@ -101,7 +101,6 @@ with Run(f'vm-offload-{mode}') as t:
                           'hw ptype: L2_ETHER L3_IPV4 L4_TCP' in d for d, f in lro),
               f'testpmd received {len(lro)} GSO packets as RX_LRO + RX_L4_CKSUM_NONE '
               'mbufs with their packet type')
-        check(not any('_TX_' in f for _, f in rx), 'no TX flag on what net_vhu received')
         log(f'ok: {len(lro)} of {len(rx)} packets received RX_LRO, e.g. '
             f'{lro[0][0].strip()} / {lro[0][1].strip()}')
     mbps = [vhu_vm.tcp_guest_to_guest(ga, gb, vhu_vm.ip(3, False), SIZE),

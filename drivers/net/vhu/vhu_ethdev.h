@@ -98,7 +98,7 @@ struct vhu_ethdev_rxq {
 	uint16_t port_id;
 	/* Complete the partial checksums lib/vhu left (RX_L4_CKSUM_NONE):
 	 * compliant flags, and the application did not enable RX TCP/UDP
-	 * checksum offload (net_vhost's rx_sw_csum). */
+	 * checksum offload (net_vhost's rx_sw_csum). Set at port start. */
 	bool sw_cksum;
 } __rte_cache_aligned;
 

@@ -66,8 +66,11 @@ vhu_ethdev_infos_get(struct rte_eth_dev *eth_dev,
 	if (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) {
 		info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
 			RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-		if (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_TSO)
+		if (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_TSO) {
+			/* A guest's GSO packet: up to 64 KiB + headers. */
 			info->rx_offload_capa |= RTE_ETH_RX_OFFLOAD_TCP_LRO;
+			info->max_lro_pkt_size = VHU_ETHDEV_MAX_PKT_LEN;
+		}
 	}
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
 		RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
@@ -91,11 +94,9 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	struct vhu_ethdev *priv = eth_dev->data->dev_private;
 	struct vhu_ethdev_rxq *q;
 
-	uint64_t offloads = eth_dev->data->dev_conf.rxmode.offloads |
-		(conf != NULL ? conf->offloads : 0);
-
 	/* The ring is the guest's: nb_desc has nothing to size. */
 	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(conf);
 	if (mp == NULL)
 		return -EINVAL;
 	q = rte_zmalloc_socket("vhu_ethdev_rxq", sizeof(*q),
@@ -106,9 +107,6 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	q->mp = mp;
 	q->qp = qid;
 	q->port_id = eth_dev->data->port_id;
-	q->sw_cksum = (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) &&
-		!(offloads & (RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
-			      RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
 	eth_dev->data->rx_queues[qid] = q;
 	return 0;
 }
@@ -167,15 +165,26 @@ vhu_ethdev_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 static int
 vhu_ethdev_start(struct rte_eth_dev *eth_dev)
 {
+	const struct vhu_ethdev *priv = eth_dev->data->dev_private;
 	struct rte_eth_dev_data *data = eth_dev->data;
+	/* RX checksum offload is a port setting (no per-queue capability),
+	 * which a later configure may change without a queue setup: the
+	 * queues learn it here, as net_vhost's start does. */
+	bool sw_cksum = (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) &&
+		!(data->dev_conf.rxmode.offloads &
+		  (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
 	uint16_t i;
 
-	for (i = 0; i < data->nb_rx_queues; i++)
-		if (data->rx_queues[i] == NULL) {
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		struct vhu_ethdev_rxq *q = data->rx_queues[i];
+
+		if (q == NULL) {
 			VHU_ETHDEV_LOG(ERR, "%s: RX queue %u not set up",
 				       data->name, i);
 			return -EINVAL;
 		}
+		q->sw_cksum = sw_cksum;
+	}
 	for (i = 0; i < data->nb_tx_queues; i++)
 		if (data->tx_queues[i] == NULL) {
 			VHU_ETHDEV_LOG(ERR, "%s: TX queue %u not set up",

@@ -18,9 +18,11 @@ vhu_ethdev_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	n = vhu_dequeue_burst(q->vdev, q->qp, q->mp, pkts, nb_pkts);
 	for (i = 0; i < n; i++) {
 		pkts[i]->port = q->port_id;
-		/* Only packets whose guest left the checksum partial. */
-		if (unlikely((pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-			     RTE_MBUF_F_RX_L4_CKSUM_NONE) && q->sw_cksum)
+		/* Only packets whose guest left the checksum partial (from
+		 * Linux guests, most TCP and UDP). */
+		if (q->sw_cksum &&
+		    (pkts[i]->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
+		    RTE_MBUF_F_RX_L4_CKSUM_NONE)
 			vhu_mbuf_complete_rx_cksum(pkts[i]);
 	}
 	return n;
