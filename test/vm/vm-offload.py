@@ -13,16 +13,16 @@ hands the device 64 KiB segments with partial checksums.
                  testpmd's verbose dump); testpmd's csum engine (csum
                  set ip/tcp/udp hw, tso set 1448) turns it into a TSO
                  mbuf, and the other guest, which negotiated GUEST_TSO4/6
-                 too, receives it whole as one GSO packet (mean frame
-                 size > 1514)
+                 too, receives it whole as one GSO packet (no segments
+                 made by net_vhu; a guest's mean frame size > 1514)
       gso:       legacy-ol-flags=1 (TX flags: a TSO mbuf straight from
                  net_vhu) and io forwarding; the guests refuse
                  GUEST_TSO4/6 and GUEST_CSUM (QEMU guest_tso4=off,
                  guest_tso6=off, guest_csum=off) and testpmd enables TX
                  TCP_TSO on the ports: net_vhu cuts each TSO mbuf with
                  rte_gso into MSS-sized frames (xstats
-                 tx_qN_gso_segments; the guests' mean received frame size
-                 <= 1514) whose checksums vhu completes, and the guests'
+                 tx_qN_gso_segments on both ports; the guests' mean
+                 received frame size <= 1514) whose checksums vhu completes, and the guests'
                  TCP verifies every one (InCsumErrors 0)
 
 Both: each guest's sysfs feature bits say what it negotiated; a bulk TCP
@@ -43,6 +43,23 @@ mode, plugin = sys.argv[1:3]
 gso = mode == 'gso'
 FEATURES = BASE if gso else BASE + GUEST
 SIZE = 8 << 20
+
+
+def verbose_rx(text, port):
+    """testpmd's verbose RX dump of one port: (description, ol_flags) line
+    pairs. Each burst starts with 'port N/queue Q: received', each packet
+    is a line with its type and lengths, then one with its ol_flags."""
+    out, cur = [], None
+    lines = text.splitlines()
+    for i, ln in enumerate(lines):
+        m = re.match(r'\s*port (\d+)/queue \d+: (received|sent)', ln)
+        if m:
+            cur = int(m.group(1)) if m.group(2) == 'received' else None
+        elif (cur == port and i > 0 and ln.strip().startswith('ol_flags:') and
+              'Receive queue' in lines[i - 1]):
+            out.append((lines[i - 1], ln))
+    return out
+
 
 with Run(f'vm-offload-{mode}') as t:
     t.need_vm()
@@ -86,23 +103,27 @@ with Run(f'vm-offload-{mode}') as t:
         log(f'ok: {g.vm.name} negotiated ' + ', '.join(n for _, n in FEATURES) +
             (', not GUEST_CSUM, GUEST_TSO4/6' if gso else ''))
     if not gso:
-        # What net_vhu said of a guest's GSO packet, in testpmd's words.
-        mark = be.mark()
-        be.do('set verbose 1', r'Change verbose level')
-        vhu_vm.tcp_guest_to_guest(ga, gb, vhu_vm.ip(3, False), 256 << 10)
-        be.do('set verbose 0', r'Change verbose level')
-        # testpmd's RX dump: a line with the packet type and lengths,
-        # then one with the mbuf's ol_flags.
-        dump = be.text(mark).splitlines()
-        rx = [(dump[i - 1], ln) for i, ln in enumerate(dump)
-              if i > 0 and ln.strip().startswith('ol_flags:') and 'Receive queue' in dump[i - 1]]
-        lro = [(d, f) for d, f in rx if 'RTE_MBUF_F_RX_LRO' in f]
-        check(lro and all('RTE_MBUF_F_RX_L4_CKSUM_NONE' in f and
-                          'hw ptype: L2_ETHER L3_IPV4 L4_TCP' in d for d, f in lro),
-              f'testpmd received {len(lro)} GSO packets as RX_LRO + RX_L4_CKSUM_NONE '
-              'mbufs with their packet type')
-        log(f'ok: {len(lro)} of {len(rx)} packets received RX_LRO, e.g. '
-            f'{lro[0][0].strip()} / {lro[0][1].strip()}')
+        # What net_vhu said of each guest's GSO packets, in testpmd's words.
+        # How many GSO packets a guest's TCP builds depends on its pacing
+        # and congestion window, which follow the load on this machine:
+        # repeat a short transfer until testpmd has seen some.
+        for src, dst, port, addr in ((ga, gb, 0, 3), (gb, ga, 1, 2)):
+            rx, lro = [], []
+            for _ in range(4):
+                mark = be.mark()
+                be.do('set verbose 1', r'Change verbose level')
+                vhu_vm.tcp_guest_to_guest(src, dst, vhu_vm.ip(addr, False), 512 << 10)
+                be.do('set verbose 0', r'Change verbose level')
+                rx += verbose_rx(be.text(mark), port)
+                lro = [(d, f) for d, f in rx if 'RTE_MBUF_F_RX_LRO' in f]
+                if lro:
+                    break
+            check(lro and all('RTE_MBUF_F_RX_L4_CKSUM_NONE' in f and
+                              'hw ptype: L2_ETHER L3_IPV4 L4_TCP' in d for d, f in lro),
+                  f'testpmd received {len(lro)} GSO packets from {src.vm.name} (port {port}) '
+                  'as RX_LRO + RX_L4_CKSUM_NONE mbufs with their packet type')
+            log(f'ok: {len(lro)} of {len(rx)} packets from {src.vm.name} received RX_LRO, '
+                f'e.g. {lro[0][0].strip()} / {lro[0][1].strip()}')
     mbps = [vhu_vm.tcp_guest_to_guest(ga, gb, vhu_vm.ip(3, False), SIZE),
             vhu_vm.tcp_guest_to_guest(gb, ga, vhu_vm.ip(2, False), SIZE)]
     drops, avg, segs, gdrops = [], [], [], []
@@ -113,9 +134,11 @@ with Run(f'vm-offload-{mode}') as t:
         gdrops.append(sum(int(v) for v in re.findall(r'tx_q\d+_gso_drops: *(\d+)', out)))
         rx = dict(re.findall(r'(rx_good_packets|rx_good_bytes): *(\d+)', out))
         avg.append(int(rx['rx_good_bytes']) // max(1, int(rx['rx_good_packets'])))
-    # What the guests sent: whole GSO packets, larger than any frame.
+    # Mean sizes follow how many GSO packets the guests' TCP built, which
+    # follows the load on this machine (under the sanitizer build one
+    # guest once sent 57 GSO packets in 8 MiB, a mean of 1330 bytes):
+    # reported, not checked. The checks below count packets.
     log(f'mean size of what each guest sent: {avg} bytes')
-    check(min(avg) > 1514, f'guests sent GSO packets larger than a frame: mean sizes {avg}')
     rxavg = []
     for g in (ga, gb):
         b, n = g.sh('cat /sys/class/net/eth0/statistics/rx_bytes '
@@ -124,6 +147,8 @@ with Run(f'vm-offload-{mode}') as t:
     log(f'mean size of what each guest received: {rxavg} bytes; net_vhu GSO segments '
         f'per port {segs}, segments dropped (a guest ring full) {gdrops}')
     if gso:
+        # io forwarding: a TSO mbuf on a port's TX came from the other
+        # guest's GSO packet, so this proves both guests sent some.
         check(min(segs) > 0, f'net_vhu segmented TSO packets on both ports: {segs}')
         check(max(rxavg) <= 1514, f'the guests received frames, not GSO packets: {rxavg}')
         # Without GUEST_CSUM the guests' TCP checks every checksum itself.
@@ -131,8 +156,11 @@ with Run(f'vm-offload-{mode}') as t:
             bad = g.sh("awk '/^Tcp:/ { if (h) print $NF; h = 1 }' /proc/net/snmp").strip()
             check_eq(bad, '0', f'{g.vm.name}: TCP InCsumErrors')
     else:
+        # The csum engine made each RX_LRO mbuf seen above a TSO mbuf;
+        # with none cut and none dropped they reached the guests whole.
+        # A mean above a frame is only possible with whole GSO packets.
         check_eq(segs, [0, 0], 'net_vhu GSO segments (none: the guests take TSO whole)')
-        check(min(rxavg) > 1514, f'the guests received whole GSO packets: {rxavg}')
+        check(max(rxavg) > 1514, f'a guest received whole GSO packets: mean sizes {rxavg}')
     log(f'guest-to-guest TCP with TSO both ways: {mbps[0]:.1f} and {mbps[1]:.1f} Mbit/s')
     check_eq(drops, [0, 0], 'net_vhu tx drop_offload per port (TSO packets not delivered whole)')
     for vm in vms:
