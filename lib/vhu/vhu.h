@@ -109,10 +109,12 @@ struct vhu_device_config {
 	/** Passed to every callback. */
 	void *ctx;
 	/**
-	 * NUMA socket the application places the device on, or -1
-	 * (SOCKET_ID_ANY). Recorded only: the device's structures are libc
-	 * memory (they must outlive rte_eal_cleanup(), see
-	 * doc/protocol.md), not yet placed on a node.
+	 * NUMA node to put the device's own state (its header and ring
+	 * structures, read by every burst) on at registration, or -1
+	 * (SOCKET_ID_ANY) to leave it where the kernel puts it. Either way,
+	 * once a front-end starts the device's lowest ring, the state moves
+	 * to the node of that ring's guest memory (see
+	 * vhu_device_numa_node()).
 	 */
 	int numa_socket;
 	/**
@@ -268,6 +270,26 @@ bool vhu_device_connected(const struct vhu_device *dev);
 bool vhu_device_ready(const struct vhu_device *dev);
 
 /**
+ * The NUMA node the device's own state is on: the node of its lowest
+ * started ring's guest memory once a front-end started one (vhu moves
+ * the state there when that ring starts, before ring_state_changed() and
+ * device_ready() are called), else the numa_socket it was registered
+ * with. Applications place a port's mbufs and polling lcore by it, as
+ * they do with DPDK vhost's rte_vhost_get_numa_node(). Any thread.
+ * @return the node; -1 when unknown (no NUMA support in the kernel, or
+ *   the move was refused: see the numa_move_failures counter).
+ */
+int vhu_device_numa_node(const struct vhu_device *dev);
+
+/**
+ * The NUMA node of the guest memory holding a ring's descriptors, found
+ * when the ring last started. Any thread.
+ * @return the node; -1 when unknown or the ring never started, or
+ *   ring >= 2 * max_queue_pairs.
+ */
+int vhu_device_ring_numa_node(const struct vhu_device *dev, uint16_t ring);
+
+/**
  * A ring's current state.
  * @param ring
  *   Ring index (2 * queue pair for the guest's RX ring, + 1 for TX).
@@ -324,6 +346,9 @@ struct vhu_device_stats {
 	uint64_t messages_failed; /**< requests rejected (nacked where asked) */
 	uint64_t mem_table_updates;
 	uint64_t quiesce_timeouts; /**< bursts that did not finish in time */
+	/** Moves of the device's state to a NUMA node that the kernel
+	 * refused (the device keeps working where it is). */
+	uint64_t numa_move_failures;
 };
 
 /** Read the device's control-plane counters. @return 0. */

@@ -4,11 +4,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 
 #include "vhu_ctrl.h"
 #include "vhu_features.h"
 #include "vhu_log.h"
+#include "vhu_numa.h"
 #include "vhu_offload.h"
 #include "vhu_vring.h"
 
@@ -18,12 +21,17 @@ vhu_default_features(void)
 	return VHU_FEATURES_DEFAULT;
 }
 
+/* Cache colours a device's start cycles through (vhu_dev_create()). */
+#define VHU_DEV_COLOURS 64
+static unsigned int vhu_dev_colour;
+
 int
 vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 {
 	struct vhu_device *dev;
 	uint16_t nr_rings, i;
-	size_t len, size;
+	size_t len, size, colour;
+	void *map;
 
 	if (cfg == NULL || out == NULL || cfg->path == NULL)
 		return -EINVAL;
@@ -49,16 +57,29 @@ vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 			"features are ignored: use offloads (VHU_OFFLOAD_*)",
 			cfg->path, (uint64_t)(cfg->features & VHU_FEATURES_OFFLOAD));
 	nr_rings = 2 * cfg->max_queue_pairs;
-	/* libc memory, not EAL's: the control thread may still read the
+	/* Process memory, not EAL's: the control thread may still read the
 	 * device after rte_eal_cleanup() if the application exits without
-	 * unregistering it, and EAL's memory is gone by then. */
-	size = RTE_ALIGN_CEIL(sizeof(*dev) + nr_rings * sizeof(struct vhu_vring),
-			      RTE_CACHE_LINE_SIZE);
-	dev = aligned_alloc(RTE_CACHE_LINE_SIZE, size);
-	if (dev != NULL)
-		memset(dev, 0, size);
-	if (dev == NULL)
+	 * unregistering it, and EAL's memory is gone by then. A mapping of
+	 * its own, in whole pages, so that moving its pages to a NUMA node
+	 * (vhu_numa.c) moves nothing else. Zero-filled. */
+	/* Each device starts at its own cache line of the page, in turn:
+	 * page-aligned devices would put every device's hot lines in the
+	 * same L1 sets, which an lcore polling many ports fills (vhu-bench
+	 * --idle, no front-end, 16 / 31 ports: 28.0 / 28.0 cycles per poll
+	 * page-aligned, 26.4 / 25.5 coloured). */
+	colour = (__atomic_fetch_add(&vhu_dev_colour, 1, __ATOMIC_RELAXED) %
+		  VHU_DEV_COLOURS) * RTE_CACHE_LINE_SIZE;
+	size = RTE_ALIGN_CEIL(colour + sizeof(*dev) +
+			      nr_rings * sizeof(struct vhu_vring),
+			      (size_t)sysconf(_SC_PAGESIZE));
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (map == MAP_FAILED)
 		return -ENOMEM;
+	dev = (struct vhu_device *)((uint8_t *)map + colour);
+	dev->map_base = map;
+	dev->map_size = size;
+	dev->numa_node = -1;
 	memcpy(dev->path, cfg->path, len + 1);
 	dev->client = cfg->client;
 	dev->max_queue_pairs = cfg->max_queue_pairs;
@@ -85,6 +106,8 @@ vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 	dev->log_fd = -1;
 	for (i = 0; i < nr_rings; i++)
 		vhu_vring_init(&dev->rings[i], dev, i);
+	if (cfg->numa_socket >= 0)
+		vhu_numa_place_device(dev, cfg->numa_socket);
 	dev->listen_ep.kind = VHU_EP_LISTEN;
 	dev->listen_ep.fd = -1;
 	dev->listen_ep.dev = dev;
@@ -98,7 +121,7 @@ vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 void
 vhu_dev_destroy(struct vhu_device *dev)
 {
-	free(dev);
+	munmap(dev->map_base, dev->map_size);
 }
 
 int
@@ -179,6 +202,20 @@ bool
 vhu_device_ready(const struct vhu_device *dev)
 {
 	return VHU_READ(dev->ready);
+}
+
+int
+vhu_device_numa_node(const struct vhu_device *dev)
+{
+	return VHU_READ(dev->numa_node);
+}
+
+int
+vhu_device_ring_numa_node(const struct vhu_device *dev, uint16_t ring)
+{
+	if (ring >= dev->nr_rings)
+		return -1;
+	return VHU_READ(dev->rings[ring].numa_node);
 }
 
 int

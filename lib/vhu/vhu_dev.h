@@ -111,6 +111,9 @@ struct vhu_vring {
 	int kick_fd;                 /* kept, never read (poll mode) */
 	int err_fd;
 	struct vhu_ring_state reported; /* last state given to callbacks */
+	/* NUMA node of the guest memory holding the descriptors, found
+	 * when the ring last started; -1 unknown (vhu_numa.c). */
+	int numa_node;
 };
 
 /* An fd in the control thread's epoll set. */
@@ -161,6 +164,10 @@ struct vhu_device {
 	const struct vhu_device_ops *ops;
 	void *ctx;
 	int socket_id;
+	/* The mapping the device lives in, whole pages, the device at a
+	 * cache-line offset into it (vhu_api.c; vhu_numa.c moves it). */
+	void *map_base;
+	size_t map_size;
 
 	/* [ctl] */
 	bool started;                /* vhu_device_start() done */
@@ -191,6 +198,8 @@ struct vhu_device {
 	bool reset_disconnect;       /* ... and it is a disconnect */
 	struct vhu_device_stats stats;
 	bool unregistering;
+	int numa_node;               /* node of this structure's pages, -1 unknown */
+	bool numa_unknown_logged;
 
 	struct vhu_vring rings[];    /* nr_rings, cache aligned */
 };

@@ -11,6 +11,7 @@
 #include "vhu_log.h"
 #include "vhu_offload.h"
 #include "vhu_sync.h"
+#include "vhu_numa.h"
 #include "vhu_vring.h"
 
 void
@@ -24,6 +25,7 @@ vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev, uint16_t index)
 	vr->call_fd = -1;
 	vr->kick_fd = -1;
 	vr->err_fd = -1;
+	vr->numa_node = -1;
 }
 
 enum vhu_dp_mode
@@ -304,6 +306,7 @@ vhu_vring_start(struct vhu_vring *vr)
 	vr->started = true;
 	vr->stats.starts++;
 	vhu_vring_log_transition(vr, "started");
+	vhu_numa_ring_started(dev, vr, desc);
 	return 0;
 }
 

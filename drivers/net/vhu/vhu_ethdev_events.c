@@ -6,7 +6,9 @@
  *    RTE_ETH_EVENT_INTR_LSC when the application configured
  *    intr_conf.lsc;
  *  - ring_state_changed → the queue-state table read by
- *    rte_eth_vhu_get_queue_event(), and RTE_ETH_EVENT_QUEUE_STATE.
+ *    rte_eth_vhu_get_queue_event(), and RTE_ETH_EVENT_QUEUE_STATE;
+ *  - both first update the port's numa_node to the device's
+ *    (vhu_device_numa_node()), so the event's handler reads the new one.
  * Events go out only while priv->events is set (see vhu_ethdev.h).
  */
 #include <inttypes.h>
@@ -52,10 +54,27 @@ vhu_ethdev_link_changed(struct vhu_ethdev *priv, bool up)
 					     NULL);
 }
 
+/* The port's NUMA node follows its guest memory's (lib/vhu moved the
+ * device's state there as the ring started), before the event that tells
+ * the application to look: rte_eth_dev_socket_id() then places its
+ * mbufs and lcores as DPDK vhost's rte_vhost_get_numa_node() would. */
+static void
+vhu_ethdev_numa_follow(struct vhu_ethdev *priv, struct vhu_device *dev)
+{
+	struct rte_eth_dev_data *data = priv->eth_dev->data;
+	int node = vhu_device_numa_node(dev);
+
+	if (node < 0 || node == data->numa_node)
+		return;
+	VHU_ETHDEV_LOG(INFO, "%s: NUMA node %d (its guest memory's, was %d)",
+		       data->name, node, data->numa_node);
+	data->numa_node = node;
+}
+
 static void
 vhu_ethdev_on_ready(struct vhu_device *dev, void *ctx)
 {
-	RTE_SET_USED(dev);
+	vhu_ethdev_numa_follow(ctx, dev);
 	vhu_ethdev_link_changed(ctx, true);
 }
 
@@ -73,9 +92,9 @@ vhu_ethdev_on_ring_state(struct vhu_device *dev, uint16_t ring,
 	struct vhu_ethdev *priv = ctx;
 	uint8_t cur = 0;
 
-	RTE_SET_USED(dev);
 	if (ring >= 2 * priv->args.queues)
 		return;
+	vhu_ethdev_numa_follow(priv, dev);
 	if (state.started && state.enabled && !state.broken)
 		cur |= VHU_ETHDEV_QS_RUNNING;
 	VHU_ETHDEV_LOG(INFO, "%s: %s queue %u: ring %u %s, %s%s",
