@@ -6,6 +6,7 @@
  * lcores polling them need no pause.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +79,8 @@ vhu_numa_set_ops(const struct vhu_numa_ops *ops)
 	vhu_numa_ops = ops != NULL ? ops : &vhu_numa_libnuma;
 }
 
-static void
+/* Move the device's pages to node; false (logged, counted) if refused. */
+static bool
 vhu_numa_move_device(struct vhu_device *dev, int node, const char *why)
 {
 	int ret = vhu_numa_ops->move(dev->map_base, dev->map_size, node);
@@ -87,18 +89,18 @@ vhu_numa_move_device(struct vhu_device *dev, int node, const char *why)
 		dev->stats.numa_move_failures++;
 		VHU_DEV_LOG(WARNING, dev, "cannot move the device's state to "
 			    "NUMA node %d (%s): %s", node, why, strerror(-ret));
-		return;
+		return false;
 	}
-	if (dev->numa_node != node)
-		VHU_DEV_LOG(INFO, dev, "device state on NUMA node %d (%s)",
-			    node, why);
 	__atomic_store_n(&dev->numa_node, node, __ATOMIC_RELAXED);
+	return true;
 }
 
 void
 vhu_numa_place_device(struct vhu_device *dev, int node)
 {
-	vhu_numa_move_device(dev, node, "the application's numa_socket");
+	/* Every net_vhu port asks for its vdev's node: not news. */
+	if (vhu_numa_move_device(dev, node, "the application's numa_socket"))
+		VHU_DEV_LOG(DEBUG, dev, "device state on NUMA node %d", node);
 }
 
 void
@@ -131,6 +133,8 @@ vhu_numa_ring_started(struct vhu_device *dev, struct vhu_vring *vr,
 				    vr->index, node, dev->numa_node);
 		return;
 	}
-	if (node != dev->numa_node)
-		vhu_numa_move_device(dev, node, "its guest memory's");
+	if (node != dev->numa_node &&
+	    vhu_numa_move_device(dev, node, "its guest memory's"))
+		VHU_DEV_LOG(INFO, dev, "device state on NUMA node %d (its guest "
+			    "memory's)", node);
 }

@@ -385,7 +385,7 @@ void vhu_fe_packed_base_decode(uint32_t v, struct vhu_fe_packed_base *b);
 /* The front-end device                                                */
 /* ------------------------------------------------------------------ */
 
-#define VHU_FE_MAX_QUEUE_PAIRS 16u
+#define VHU_FE_MAX_QUEUE_PAIRS 128u /* as lib/vhu, net_vhost and QEMU's vhost-user */
 
 struct vhu_fe;
 
