@@ -56,6 +56,10 @@ with Run(f'vm-restart-{mode}') as t:
         return fwd
 
     def start_vm(name):
+        # A QEMU killed with SIGKILL leaves its listening socket's file:
+        # remove it, so that waiting for the file waits for this QEMU.
+        if mode == 'client' and os.path.exists(sock):
+            os.unlink(sock)
         # A listening QEMU starts its guest only once vhu-fwd connected.
         vm = t.qemu(name, nics=[nic], ips=[vhu_vm.ip(2)], ready=mode == 'server')
         if mode == 'client':
