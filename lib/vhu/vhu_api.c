@@ -21,16 +21,33 @@ vhu_default_features(void)
 	return VHU_FEATURES_DEFAULT;
 }
 
-/* Cache colours a device's start cycles through (vhu_dev_create()). */
-#define VHU_DEV_COLOURS 64
+/* The next cache-line offset (colour) a device starts at in its page
+ * (vhu_dev_create()). */
 static unsigned int vhu_dev_colour;
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VHU_HAVE_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define VHU_HAVE_ASAN 1
+#endif
+#ifdef VHU_HAVE_ASAN
+#include <sanitizer/asan_interface.h>
+#define VHU_ASAN_POISON(a, n) ASAN_POISON_MEMORY_REGION((a), (n))
+#define VHU_ASAN_UNPOISON(a, n) ASAN_UNPOISON_MEMORY_REGION((a), (n))
+#else
+#define VHU_ASAN_POISON(a, n) do { (void)(a); (void)(n); } while (0)
+#define VHU_ASAN_UNPOISON(a, n) do { (void)(a); (void)(n); } while (0)
+#endif
 
 int
 vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 {
 	struct vhu_device *dev;
 	uint16_t nr_rings, i;
-	size_t len, size, colour;
+	size_t len, size, colour, page, used;
 	void *map;
 
 	if (cfg == NULL || out == NULL || cfg->path == NULL)
@@ -67,15 +84,23 @@ vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 	 * same L1 sets, which an lcore polling many ports fills (vhu-bench
 	 * --idle, no front-end, 16 / 31 ports: 28.0 / 28.0 cycles per poll
 	 * page-aligned, 26.4 / 25.5 coloured). */
+	page = (size_t)sysconf(_SC_PAGESIZE);
 	colour = (__atomic_fetch_add(&vhu_dev_colour, 1, __ATOMIC_RELAXED) %
-		  VHU_DEV_COLOURS) * RTE_CACHE_LINE_SIZE;
-	size = RTE_ALIGN_CEIL(colour + sizeof(*dev) +
-			      nr_rings * sizeof(struct vhu_vring),
-			      (size_t)sysconf(_SC_PAGESIZE));
+		  (page / RTE_CACHE_LINE_SIZE)) * RTE_CACHE_LINE_SIZE;
+	used = colour + sizeof(*dev) + nr_rings * sizeof(struct vhu_vring);
+	size = RTE_ALIGN_CEIL(used, page);
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (map == MAP_FAILED)
 		return -ENOMEM;
+	/* A child of fork() must not share (copy-on-write) the pages: they
+	 * could no longer move, and a write would copy one to wherever the
+	 * writer runs. */
+	madvise(map, size, MADV_DONTFORK);
+	/* ASan sees no redzones in a mapping: make the slack around the
+	 * device one. */
+	VHU_ASAN_POISON(map, colour);
+	VHU_ASAN_POISON((uint8_t *)map + used, size - used);
 	dev = (struct vhu_device *)((uint8_t *)map + colour);
 	dev->map_base = map;
 	dev->map_size = size;
@@ -121,7 +146,11 @@ vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 void
 vhu_dev_destroy(struct vhu_device *dev)
 {
-	munmap(dev->map_base, dev->map_size);
+	void *map = dev->map_base;
+	size_t size = dev->map_size;
+
+	VHU_ASAN_UNPOISON(map, size);
+	munmap(map, size);
 }
 
 int

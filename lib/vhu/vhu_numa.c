@@ -39,6 +39,7 @@ vhu_numa_libnuma_move(void *addr, size_t len, int node)
 	int *nodes = calloc(count, sizeof(*nodes));
 	int *status = calloc(count, sizeof(*status));
 	unsigned long i;
+	long rc;
 	int ret = 0;
 
 	if (pages == NULL || nodes == NULL || status == NULL) {
@@ -49,7 +50,10 @@ vhu_numa_libnuma_move(void *addr, size_t len, int node)
 		pages[i] = (uint8_t *)addr + i * page;
 		nodes[i] = node;
 	}
-	if (numa_move_pages(0, count, pages, nodes, status, MPOL_MF_MOVE) != 0) {
+	/* < 0: the call failed; > 0: that many pages were not moved (no
+	 * errno), each with its reason in status. */
+	rc = numa_move_pages(0, count, pages, nodes, status, MPOL_MF_MOVE);
+	if (rc < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -59,6 +63,8 @@ vhu_numa_libnuma_move(void *addr, size_t len, int node)
 			ret = status[i];
 		else if (status[i] != node)
 			ret = -EBUSY;
+	if (ret == 0 && rc > 0)
+		ret = -EBUSY;
 out:
 	free(pages);
 	free(nodes);
@@ -85,6 +91,16 @@ vhu_numa_move_device(struct vhu_device *dev, int node, const char *why)
 {
 	int ret = vhu_numa_ops->move(dev->map_base, dev->map_size, node);
 
+	if (ret == -ENOSYS || ret == -EPERM) {
+		/* No NUMA in the kernel, or a sandbox (a container's seccomp
+		 * profile) forbids moving pages: placement is unavailable
+		 * here, not failing. */
+		if (!dev->numa_unknown_logged)
+			VHU_DEV_LOG(INFO, dev, "NUMA placement unavailable: %s",
+				    strerror(-ret));
+		dev->numa_unknown_logged = true;
+		return false;
+	}
 	if (ret != 0) {
 		dev->stats.numa_move_failures++;
 		VHU_DEV_LOG(WARNING, dev, "cannot move the device's state to "

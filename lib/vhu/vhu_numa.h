@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * NUMA placement, on the control thread only: the node that holds a page
+ * NUMA placement, on the control thread (and on the registering thread
+ * for a device not yet published): the node that holds a page
  * of guest memory, and moving a device's own pages (its header and ring
  * structures, which every burst reads) to that node.
  *

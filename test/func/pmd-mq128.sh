@@ -56,7 +56,9 @@ for ((q = 0; q < QPS; q++)); do
 	((rx < rx_min)) && rx_min=$rx
 	((tx < tx_min)) && tx_min=$tx
 	for x in rx_q${q}_drop_bad_desc tx_q${q}_drop_bad_desc rx_q${q}_nombuf; do
-		drops=$((drops + $(pmd_value be "$m" "$x")))
+		v=$(pmd_value be "$m" "$x")
+		[ -n "$v" ] || vt_fail "no xstat $x"
+		drops=$((drops + v))
 	done
 done
 vt_log "per queue: guest TX at least $rx_min, guest RX at least $tx_min packets"

@@ -14,7 +14,7 @@ hands the device 64 KiB segments with partial checksums.
                  set ip/tcp/udp hw, tso set 1448) turns it into a TSO
                  mbuf, and the other guest, which negotiated GUEST_TSO4/6
                  too, receives it whole as one GSO packet (no segments
-                 made by net_vhu; a guest's mean frame size > 1514)
+                 made by net_vhu, none dropped)
       gso:       legacy-ol-flags=1 (TX flags: a TSO mbuf straight from
                  net_vhu) and io forwarding; the guests refuse
                  GUEST_TSO4/6 and GUEST_CSUM (QEMU guest_tso4=off,
@@ -157,10 +157,10 @@ with Run(f'vm-offload-{mode}') as t:
             check_eq(bad, '0', f'{g.vm.name}: TCP InCsumErrors')
     else:
         # The csum engine made each RX_LRO mbuf seen above a TSO mbuf;
-        # with none cut and none dropped they reached the guests whole.
-        # A mean above a frame is only possible with whole GSO packets.
+        # with none cut and none dropped (below) they reached the guests
+        # whole. (The guests' mean received sizes, logged above, include
+        # the ACKs of their own transfers: not a check.)
         check_eq(segs, [0, 0], 'net_vhu GSO segments (none: the guests take TSO whole)')
-        check(max(rxavg) > 1514, f'a guest received whole GSO packets: mean sizes {rxavg}')
     log(f'guest-to-guest TCP with TSO both ways: {mbps[0]:.1f} and {mbps[1]:.1f} Mbit/s')
     check_eq(drops, [0, 0], 'net_vhu tx drop_offload per port (TSO packets not delivered whole)')
     for vm in vms:
