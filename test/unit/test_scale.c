@@ -25,8 +25,12 @@
 
 VHU_TEST_MAIN_DEFS;
 
-#define SCALE_DEVICES 256
+/* Devices: VHU_TEST_SCALE_DEVICES (a multiple of SCALE_THREADS up to
+ * SCALE_MAX_DEVICES; usertools/vhu-bench --scale varies it), else 256. */
+#define SCALE_MAX_DEVICES 1024
 #define SCALE_THREADS 4
+static unsigned int scale_devices = 256;
+#define SCALE_DEVICES scale_devices
 
 /* Commands to the child, one byte each; it answers each with a byte:
  * the number of front-ends whose step failed (0..255, capped). */
@@ -62,7 +66,7 @@ scale_slice_run(void *arg)
 static int
 scale_child(char (*paths)[108], int cmd_fd, int ack_fd)
 {
-	static struct vhu_fe *fes[SCALE_DEVICES];
+	static struct vhu_fe *fes[SCALE_MAX_DEVICES];
 	struct scale_slice slices[SCALE_THREADS];
 	pthread_t th[SCALE_THREADS];
 	unsigned int i, failed = 0;
@@ -167,9 +171,9 @@ child_do(int cmd_fd, int ack_fd, char cmd)
 static void
 test_many_frontends(void)
 {
-	static char paths[SCALE_DEVICES][108];
-	static struct vt_events ev[SCALE_DEVICES];
-	static struct vhu_device *devs[SCALE_DEVICES];
+	static char paths[SCALE_MAX_DEVICES][108];
+	static struct vt_events ev[SCALE_MAX_DEVICES];
+	static struct vhu_device *devs[SCALE_MAX_DEVICES];
 	const size_t ready_off = offsetof(struct vt_events, ready);
 	const size_t gone_off = offsetof(struct vt_events, destroyed);
 	struct rlimit rl;
@@ -179,6 +183,21 @@ test_many_frontends(void)
 	unsigned int i, registered = 0;
 	pid_t child;
 
+	const char *env = getenv("VHU_TEST_SCALE_DEVICES");
+	double t_reg;
+
+	if (env != NULL) {
+		unsigned long n = strtoul(env, NULL, 10);
+
+		if (n < SCALE_THREADS || n > SCALE_MAX_DEVICES || n % SCALE_THREADS) {
+			fprintf(stderr, "  VHU_TEST_SCALE_DEVICES=%s: want a multiple "
+				"of %u up to %u\n", env, SCALE_THREADS,
+				SCALE_MAX_DEVICES);
+			VT_CHECK(false);
+			return;
+		}
+		scale_devices = (unsigned int)n;
+	}
 	/* Both processes need about 7 fds a device. */
 	VT_CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 4096) {
@@ -224,11 +243,12 @@ test_many_frontends(void)
 			break;
 	}
 	VT_CHECK_EQ(i, SCALE_DEVICES);
+	t_reg = now_ms() - t0;
 	fds_reg = vhu_test_count_fds();
 	rss_reg = rss_kib();
 	printf("scale: %u devices registered and listening in %.1f ms, "
 	       "%.2f fds and %.1f KiB resident each\n", SCALE_DEVICES,
-	       now_ms() - t0, (double)(fds_reg - fds0) / SCALE_DEVICES,
+	       t_reg, (double)(fds_reg - fds0) / SCALE_DEVICES,
 	       (double)(rss_reg - rss0) / SCALE_DEVICES);
 
 	if (child > 0) {
@@ -260,6 +280,12 @@ test_many_frontends(void)
 		VT_CHECK_EQ(vhu_test_count_fds(), fds_up);
 		printf("scale: all %u reconnecting at once: all ready in %.1f ms\n",
 		       SCALE_DEVICES, t_re);
+		/* For usertools/vhu-bench --scale. */
+		printf("scale-result devices=%u register_ms=%.1f ready_ms=%.1f "
+		       "reconnect_ms=%.1f fds_per_device=%.2f rss_kib_per_device=%.1f\n",
+		       SCALE_DEVICES, t_reg, t_up, t_re,
+		       (double)(fds_up - fds0) / SCALE_DEVICES,
+		       (double)(rss_up - rss0) / SCALE_DEVICES);
 		for (i = 0; i < SCALE_DEVICES; i++)
 			VT_CHECK(vhu_device_ready(devs[i]));
 
