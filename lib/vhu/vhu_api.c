@@ -101,7 +101,7 @@ vhu_dev_create(const struct vhu_device_config *cfg, struct vhu_device **out)
 	 * device one. */
 	VHU_ASAN_POISON(map, colour);
 	VHU_ASAN_POISON((uint8_t *)map + used, size - used);
-	dev = (struct vhu_device *)((uint8_t *)map + colour);
+	dev = RTE_PTR_ADD(map, colour);
 	dev->map_base = map;
 	dev->map_size = size;
 	dev->numa_node = -1;

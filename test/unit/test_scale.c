@@ -135,23 +135,24 @@ rss_kib(void)
 	return resident < 0 ? -1 : resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* Sum over the devices of their ready (or destroyed) events. */
 static int
-total(const struct vt_events *ev, size_t off)
+total(const struct vt_events *ev, bool ready)
 {
 	int sum = 0;
 
 	for (unsigned int i = 0; i < SCALE_DEVICES; i++)
-		sum += __atomic_load_n((const int *)((const char *)&ev[i] + off),
+		sum += __atomic_load_n(ready ? &ev[i].ready : &ev[i].destroyed,
 				       __ATOMIC_SEQ_CST);
 	return sum;
 }
 
-/* Wait (up to 60 s) until the events at off add up to want. */
+/* Wait (up to 60 s) until those events add up to want. */
 static bool
-wait_total(const struct vt_events *ev, size_t off, int want)
+wait_total(const struct vt_events *ev, bool ready, int want)
 {
 	for (int i = 0; i < 60000; i++) {
-		if (total(ev, off) >= want)
+		if (total(ev, ready) >= want)
 			return true;
 		usleep(1000);
 	}
@@ -174,8 +175,7 @@ test_many_frontends(void)
 	static char paths[SCALE_MAX_DEVICES][108];
 	static struct vt_events ev[SCALE_MAX_DEVICES];
 	static struct vhu_device *devs[SCALE_MAX_DEVICES];
-	const size_t ready_off = offsetof(struct vt_events, ready);
-	const size_t gone_off = offsetof(struct vt_events, destroyed);
+	const bool ev_ready = true, ev_gone = false; /* wait_total() */
 	struct rlimit rl;
 	int cmd_pipe[2], ack_pipe[2], status = 0;
 	long fds0, fds_reg, fds_up, rss0, rss_reg, rss_up;
@@ -255,7 +255,7 @@ test_many_frontends(void)
 		/* All connect at once. */
 		t0 = now_ms();
 		VT_CHECK_EQ(child_do(cmd_pipe[1], ack_pipe[0], CMD_CONNECT), 0);
-		VT_CHECK(wait_total(ev, ready_off, SCALE_DEVICES));
+		VT_CHECK(wait_total(ev, ev_ready, SCALE_DEVICES));
 		t_up = now_ms() - t0;
 		fds_up = vhu_test_count_fds();
 		rss_up = rss_kib();
@@ -267,7 +267,7 @@ test_many_frontends(void)
 
 		/* All go away: every device destroyed, fds as registered. */
 		VT_CHECK_EQ(child_do(cmd_pipe[1], ack_pipe[0], CMD_DISCONNECT), 0);
-		VT_CHECK(wait_total(ev, gone_off, SCALE_DEVICES));
+		VT_CHECK(wait_total(ev, ev_gone, SCALE_DEVICES));
 		for (i = 0; i < 5000 && vhu_test_count_fds() != fds_reg; i++)
 			usleep(1000);
 		VT_CHECK_EQ(vhu_test_count_fds(), fds_reg);
@@ -275,7 +275,7 @@ test_many_frontends(void)
 		/* All reconnect at once. */
 		t0 = now_ms();
 		VT_CHECK_EQ(child_do(cmd_pipe[1], ack_pipe[0], CMD_CONNECT), 0);
-		VT_CHECK(wait_total(ev, ready_off, 2 * SCALE_DEVICES));
+		VT_CHECK(wait_total(ev, ev_ready, 2 * SCALE_DEVICES));
 		t_re = now_ms() - t0;
 		VT_CHECK_EQ(vhu_test_count_fds(), fds_up);
 		printf("scale: all %u reconnecting at once: all ready in %.1f ms\n",
