@@ -26,6 +26,7 @@
 #include "vhu_log.h"
 #include "vhu_msg.h"
 #include "vhu_sync.h"
+#include "vhu_unmap.h"
 
 #define VHU_CTRL_TICK_MS 50
 #define VHU_CTRL_MAX_EVENTS 32
@@ -455,6 +456,8 @@ vhu_ctrl_ensure_started(void)
 	if (vhu_ctrl.started)
 		goto out;
 	vhu_sync_init();
+	/* Failure is logged; unmaps then run here, as they used to. */
+	(void)vhu_unmap_start();
 	vhu_ctrl.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (vhu_ctrl.epfd < 0) {
 		ret = -errno;
@@ -478,6 +481,7 @@ vhu_ctrl_ensure_started(void)
 	vhu_ctrl.started = true;
 	goto out;
 fail:
+	vhu_unmap_stop();
 	if (vhu_ctrl.wake_ep.fd >= 0)
 		close(vhu_ctrl.wake_ep.fd);
 	close(vhu_ctrl.epfd);
@@ -552,6 +556,8 @@ vhu_ctrl_stop_if_idle(void)
 	if (!vhu_ctrl.started || vhu_ctrl_call(VHU_CMD_STOP, NULL) != 0)
 		return;
 	pthread_join(vhu_ctrl.thread, NULL);
+	/* The last devices' memory is unmapped before unregister returns. */
+	vhu_unmap_stop();
 	pthread_mutex_lock(&vhu_ctrl.lock);
 	close(vhu_ctrl.wake_ep.fd);
 	close(vhu_ctrl.epfd);

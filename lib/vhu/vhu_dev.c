@@ -8,6 +8,7 @@
 
 #include "vhu_log.h"
 #include "vhu_sync.h"
+#include "vhu_unmap.h"
 #include "vhu_vring.h"
 
 /* The rings a scope covers: [*first, *first + *n). */
@@ -154,8 +155,7 @@ vhu_dev_reset(struct vhu_device *dev, bool disconnect)
 	}
 	vhu_mem_table_free((struct vhu_mem_table *)(uintptr_t)dev->mem);
 	dev->mem = NULL;
-	if (dev->log_map_addr != NULL)
-		munmap(dev->log_map_addr, dev->log_map_len);
+	vhu_unmap_release(dev->log_map_addr, dev->log_map_len, "dirty log");
 	dev->log_map_addr = NULL;
 	dev->log_map_len = 0;
 	dev->log_base = NULL;

@@ -24,6 +24,7 @@
 
 #include "vhu_log.h"
 #include "vhu_mem.h"
+#include "vhu_unmap.h"
 
 /* A region that passed validation, waiting to be mapped. */
 struct pending_region {
@@ -207,9 +208,7 @@ mapping_put(struct vhu_mem_mapping *m)
 {
 	if (--m->refcnt != 0)
 		return;
-	if (munmap(m->addr, m->len) < 0)
-		VHU_LOG(ERR, "munmap(%p, 0x%zx) failed: %s",
-			m->addr, m->len, strerror(errno));
+	vhu_unmap_release(m->addr, m->len, "guest memory");
 	free(m);
 }
 

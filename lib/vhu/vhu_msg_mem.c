@@ -11,6 +11,7 @@
 
 #include "vhu_log.h"
 #include "vhu_msg.h"
+#include "vhu_unmap.h"
 #include "vhu_vring.h"
 
 int
@@ -122,8 +123,7 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 
 	/* Every ring is held: no burst still logs into the old log, and
 	 * the dispatcher derives the rings' log from the new one. */
-	if (dev->log_map_addr != NULL)
-		munmap(dev->log_map_addr, dev->log_map_len);
+	vhu_unmap_release(dev->log_map_addr, dev->log_map_len, "dirty log");
 	dev->log_map_addr = addr;
 	dev->log_map_len = len;
 	dev->log_base = (uint8_t *)addr + (offset - aligned);

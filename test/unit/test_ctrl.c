@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 
 #include "vhu_test_dev.h"
 #include "vhu_test_eal.h"
+#include "vhu_unmap.h"
 
 VHU_TEST_MAIN_DEFS;
 
@@ -968,6 +970,81 @@ test_other_devices_unaffected(void)
 	vt_dev_close(&good);
 }
 
+/*
+ * A munmap that hangs (the kernel's page aging holding the file's mapping
+ * lock, doc/testing.md) must delay only the unmap thread: another
+ * front-end is still served meanwhile.
+ */
+static struct {
+	sem_t release;
+	int entered;   /* calls that reached the stall */
+	int returned;  /* calls that left it */
+} stall;
+
+static int
+stalling_munmap(void *addr, size_t len)
+{
+	struct timespec until;
+
+	__atomic_add_fetch(&stall.entered, 1, __ATOMIC_SEQ_CST);
+	/* Longer than the front-end's 3 s reply timeout, so that an unmap
+	 * on the control thread fails the case instead of hanging it. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (sem_timedwait(&stall.release, &until) != 0 && errno == EINTR)
+		;
+	__atomic_add_fetch(&stall.returned, 1, __ATOMIC_SEQ_CST);
+	return munmap(addr, len);
+}
+
+/* B's whole start-up and traffic while A's unmap is stalled. */
+static void
+serve_b_while_a_stalls(struct vt_dev *a, struct vt_dev *b, int *maps_stalled)
+{
+	uint64_t seq = 0;
+
+	vhu_fe_disconnect(a->fe);
+	VT_CHECK(vt_wait_count(&a->ev.destroyed, 1));
+	VT_CHECK(VT_WAIT(__atomic_load_n(&stall.entered, __ATOMIC_SEQ_CST)
+			 >= 1));
+	VT_CHECK_EQ(vhu_fe_connect(b->fe), 0);
+	VT_CHECK_EQ(vhu_fe_setup(b->fe), 0);
+	VT_CHECK(vt_wait_count(&b->ev.ready, 1));
+	VT_CHECK_EQ(vt_fe_send(b->fe, 0, 8, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(b->dev, 0, 8, &seq), 8);
+	VT_CHECK_EQ(__atomic_load_n(&stall.returned, __ATOMIC_SEQ_CST), 0);
+	*maps_stalled = vt_count_memfd_maps_now();
+}
+
+static void
+test_unmap_off_control_thread(void)
+{
+	struct vt_dev a = { 0 }, b = { 0 };
+	int failed = vhu_test_failed_checks, maps_stalled = -1;
+
+	VT_CHECK_EQ(sem_init(&stall.release, 0, 0), 0);
+	stall.entered = stall.returned = 0;
+	VT_CHECK_EQ(vt_dev_up(&a, "stall-a", 1, no_kick_injection), 0);
+	VT_CHECK_EQ(vt_dev_open(&b, "stall-b", 1, no_kick_injection), 0);
+
+	vhu_unmap_set_fn(stalling_munmap);
+	serve_b_while_a_stalls(&a, &b, &maps_stalled);
+	for (int i = 0; i < 64; i++)
+		sem_post(&stall.release);
+	vhu_unmap_flush();
+	vhu_unmap_set_fn(NULL);
+	if (vhu_test_failed_checks == failed) {
+		/* Released, A's memory is unmapped; B's stays. */
+		VT_CHECK(__atomic_load_n(&stall.returned, __ATOMIC_SEQ_CST)
+			 >= 1);
+		VT_CHECK(vt_count_memfd_maps() < maps_stalled);
+		VT_CHECK_EQ(vt_fe_send(b.fe, 0, 8, 64, 8), 0);
+	}
+	vt_dev_close(&b);
+	vt_dev_close(&a);
+	sem_destroy(&stall.release);
+}
+
 static void
 test_register_errors(void)
 {
@@ -1017,6 +1094,7 @@ static const struct vhu_test_case cases[] = {
 	{ "format_change_while_started", test_format_change_while_started },
 	{ "kick_unconfigured_ring", test_kick_unconfigured_ring },
 	{ "other_devices_unaffected", test_other_devices_unaffected },
+	{ "unmap_off_control_thread", test_unmap_off_control_thread },
 	{ "register_errors", test_register_errors },
 };
 

@@ -27,6 +27,7 @@
 #include "vhu_fe.h"
 #include "vhu_test.h"
 #include "vhu_test_eal.h"
+#include "vhu_unmap.h"
 
 /* VHU_TEST_RING: 0 split (unset, empty or "split"), 1 packed ("packed"),
  * -1 anything else (printed). */
@@ -161,9 +162,10 @@ vt_wait_count(const int *counter, int want)
 	ok_; \
 })
 
-/* Mappings of memfd guest memory (the front-end's and the back-end's). */
+/* Mappings of memfd guest memory (the front-end's and the back-end's)
+ * in /proc/self/maps right now. */
 static inline int
-vt_count_memfd_maps(void)
+vt_count_memfd_maps_now(void)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[512];
@@ -176,6 +178,14 @@ vt_count_memfd_maps(void)
 			n++;
 	fclose(f);
 	return n;
+}
+
+/* The same, once the unmap thread has done what it was given. */
+static inline int
+vt_count_memfd_maps(void)
+{
+	vhu_unmap_flush();
+	return vt_count_memfd_maps_now();
 }
 
 static inline void
