@@ -27,6 +27,7 @@
 #include "vhu_msg.h"
 #include "vhu_sync.h"
 #include "vhu_unmap.h"
+#include "vhu_vring.h"
 
 #define VHU_CTRL_TICK_MS 50
 #define VHU_CTRL_MAX_EVENTS 32
@@ -54,6 +55,8 @@ static struct {
 	bool started;
 	bool quit;                      /* control thread only */
 	unsigned int ndevices;          /* control thread only */
+	unsigned int nparked;           /* control thread only */
+	uint64_t next_tick;             /* control thread only */
 	TAILQ_HEAD(, vhu_cmd) cmds;
 	pthread_t thread;
 	int epfd;
@@ -83,6 +86,18 @@ vhu_ctrl_epoll_add(struct vhu_ep *ep)
 	return 0;
 }
 
+/* Whether the control thread reads the connection (EPOLLIN); hang-ups
+ * and errors are reported either way. */
+static void
+vhu_ctrl_epoll_reading(struct vhu_ep *ep, bool reading)
+{
+	struct epoll_event ev = { .events = reading ? EPOLLIN : 0,
+				  .data.ptr = ep };
+
+	if (epoll_ctl(vhu_ctrl.epfd, EPOLL_CTL_MOD, ep->fd, &ev) != 0)
+		VHU_LOG(ERR, "epoll: %s", strerror(errno));
+}
+
 static void
 vhu_ctrl_epoll_del(struct vhu_ep *ep)
 {
@@ -106,6 +121,12 @@ vhu_ctrl_disconnect(struct vhu_device *dev, const char *why)
 	if (dev->conn.ep.fd < 0)
 		return;
 	VHU_DEV_LOG(INFO, dev, "front-end disconnected: %s", why);
+	if (dev->conn.parked) {
+		/* Its message goes with it (vhu_conn_close drops its fds);
+		 * the reset below waits for the late burst. */
+		dev->conn.parked = false;
+		vhu_ctrl.nparked--;
+	}
 	vhu_ctrl_epoll_del(&dev->conn.ep);
 	vhu_conn_close(dev);
 	/* Nothing is reset under a running burst: if one is late, the
@@ -141,9 +162,18 @@ vhu_ctrl_attach(struct vhu_device *dev, int fd)
 static void
 vhu_ctrl_accept(struct vhu_device *dev)
 {
-	int fd = accept4(dev->listen_ep.fd, NULL, NULL,
-			 SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd;
 
+	if (dev->reset_pending) {
+		/* The last front-end's state is not reset yet (a burst is
+		 * late): the next one waits in the backlog until it is. */
+		VHU_DEV_LOG(INFO, dev, "a front-end waits: the last one's "
+			    "state is not reset yet");
+		dev->listen_paused = true;
+		vhu_ctrl_epoll_reading(&dev->listen_ep, false);
+		return;
+	}
+	fd = accept4(dev->listen_ep.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			VHU_DEV_LOG(ERR, dev, "accept: %s", strerror(errno));
@@ -152,12 +182,6 @@ vhu_ctrl_accept(struct vhu_device *dev)
 	if (dev->conn.ep.fd >= 0) {
 		VHU_DEV_LOG(WARNING, dev, "refusing a second front-end: one is "
 			    "connected");
-		close(fd);
-		return;
-	}
-	if (dev->reset_pending) {
-		VHU_DEV_LOG(WARNING, dev, "refusing a front-end: the last one's "
-			    "state is not reset yet (a burst is late)");
 		close(fd);
 		return;
 	}
@@ -201,11 +225,31 @@ vhu_ctrl_connect(struct vhu_device *dev)
 		vhu_ctrl_schedule_reconnect(dev);
 }
 
+/* After a message was handled (r from vhu_msg_dispatch/resume, not
+ * PARKED): ready for the next one. @return false if disconnected. */
+static bool
+vhu_ctrl_msg_done(struct vhu_device *dev, int r)
+{
+	vhu_conn_next(dev);
+	vhu_dev_notify(dev);
+	if (r == VHU_MSG_FATAL) {
+		vhu_ctrl_disconnect(dev, "protocol error");
+		return false;
+	}
+	return true;
+}
+
 static void
-vhu_ctrl_readable(struct vhu_device *dev)
+vhu_ctrl_readable(struct vhu_device *dev, uint32_t events)
 {
 	int i, r;
 
+	if (dev->conn.parked) {
+		/* Only a hang-up can be reported: messages wait. */
+		if (events & (EPOLLHUP | EPOLLERR))
+			vhu_ctrl_disconnect(dev, "connection closed");
+		return;
+	}
 	for (i = 0; i < VHU_CTRL_MSGS_PER_EVENT; i++) {
 		r = vhu_conn_recv(dev);
 		if (r == 0)
@@ -216,12 +260,42 @@ vhu_ctrl_readable(struct vhu_device *dev)
 			return;
 		}
 		r = vhu_msg_dispatch(dev, &dev->conn.msg);
-		vhu_conn_next(dev);
-		vhu_dev_notify(dev);
-		if (r == VHU_MSG_FATAL) {
-			vhu_ctrl_disconnect(dev, "protocol error");
+		if (r == VHU_MSG_PARKED) {
+			dev->conn.parked = true;
+			dev->conn.park_deadline = rte_get_timer_cycles() +
+				rte_get_timer_hz() * VHU_QUIESCE_TIMEOUT_MS /
+				1000;
+			vhu_ctrl.nparked++;
+			vhu_ctrl_epoll_reading(&dev->conn.ep, false);
 			return;
 		}
+		if (!vhu_ctrl_msg_done(dev, r))
+			return;
+	}
+}
+
+/* Go on with parked messages whose late bursts have ended (or that
+ * waited VHU_QUIESCE_TIMEOUT_MS), then read their connections again. */
+static void
+vhu_ctrl_resume_parked(void)
+{
+	uint64_t now = rte_get_timer_cycles();
+	struct vhu_device *dev;
+	int r;
+
+	TAILQ_FOREACH(dev, &vhu_ctrl.devices, next) {
+		if (!dev->conn.parked)
+			continue;
+		r = vhu_msg_resume(dev, &dev->conn.msg,
+				   now >= dev->conn.park_deadline);
+		if (r == VHU_MSG_PARKED)
+			continue;
+		dev->conn.parked = false;
+		vhu_ctrl.nparked--;
+		if (vhu_ctrl_msg_done(dev, r))
+			vhu_ctrl_epoll_reading(&dev->conn.ep, true);
+		if (vhu_ctrl.nparked == 0)
+			return;
 	}
 }
 
@@ -335,7 +409,8 @@ vhu_ctrl_do_unregister(struct vhu_device *dev)
 	if (dev->reset_pending) {
 		/* A burst still runs on it: freeing would be a use after
 		 * free; leaking is safe. The caller broke the contract (or
-		 * its lcore is stuck). */
+		 * its lcore is stuck). Nobody retries it any more. */
+		vhu_dev_resets_pending--;
 		VHU_DEV_LOG(ERR, dev, "unregistered while a burst still runs: "
 			    "its memory is left allocated and mapped");
 		return;
@@ -387,6 +462,33 @@ vhu_ctrl_run_cmds(void)
 	}
 }
 
+/* Held rings quiet now? Then a waiting reset runs, and a server takes
+ * front-ends again. */
+static void
+vhu_ctrl_retry_held(struct vhu_device *dev)
+{
+	vhu_dev_retry_held(dev);
+	if (dev->listen_paused && !dev->reset_pending &&
+	    dev->listen_ep.fd >= 0) {
+		dev->listen_paused = false;
+		vhu_ctrl_epoll_reading(&dev->listen_ep, true);
+	}
+}
+
+/* Every VHU_QUIESCE_POLL_MS while a reset waits for a late burst. */
+static void
+vhu_ctrl_retry_resets(void)
+{
+	struct vhu_device *dev;
+
+	TAILQ_FOREACH(dev, &vhu_ctrl.devices, next) {
+		if (vhu_dev_resets_pending == 0)
+			return;
+		if (dev->reset_pending)
+			vhu_ctrl_retry_held(dev);
+	}
+}
+
 static void
 vhu_ctrl_tick(void)
 {
@@ -394,7 +496,7 @@ vhu_ctrl_tick(void)
 	struct vhu_device *dev;
 
 	TAILQ_FOREACH(dev, &vhu_ctrl.devices, next) {
-		vhu_dev_retry_held(dev);
+		vhu_ctrl_retry_held(dev);
 		if (dev->client && dev->started && dev->conn.ep.fd < 0 &&
 		    !dev->reset_pending &&
 		    dev->reconnect_at != 0 && now >= dev->reconnect_at)
@@ -417,7 +519,8 @@ vhu_ctrl_main(void *arg)
 		int n, i;
 
 		n = epoll_wait(vhu_ctrl.epfd, evs, VHU_CTRL_MAX_EVENTS,
-			       VHU_CTRL_TICK_MS);
+			       vhu_ctrl.nparked || vhu_dev_resets_pending ?
+			       VHU_QUIESCE_POLL_MS : VHU_CTRL_TICK_MS);
 		for (i = 0; i < n; i++) {
 			struct vhu_ep *ep = evs[i].data.ptr;
 			uint64_t v;
@@ -434,7 +537,8 @@ vhu_ctrl_main(void *arg)
 				break;
 			case VHU_EP_CONN:
 				if (ep->fd >= 0)
-					vhu_ctrl_readable(ep->dev);
+					vhu_ctrl_readable(ep->dev,
+							  evs[i].events);
 				break;
 			}
 		}
@@ -442,7 +546,17 @@ vhu_ctrl_main(void *arg)
 		 * event of the same batch could still point to. */
 		if (wake)
 			vhu_ctrl_run_cmds();
-		vhu_ctrl_tick();
+		if (vhu_ctrl.nparked)
+			vhu_ctrl_resume_parked();
+		if (vhu_dev_resets_pending)
+			vhu_ctrl_retry_resets();
+		/* Periodic work at its own pace, also while parked
+		 * messages shorten the wait. */
+		if (rte_get_timer_cycles() >= vhu_ctrl.next_tick) {
+			vhu_ctrl.next_tick = rte_get_timer_cycles() +
+				rte_get_timer_hz() * VHU_CTRL_TICK_MS / 1000;
+			vhu_ctrl_tick();
+		}
 	}
 	return NULL;
 }

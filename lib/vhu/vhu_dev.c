@@ -6,6 +6,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
+#include <rte_cycles.h>
+
 #include "vhu_log.h"
 #include "vhu_sync.h"
 #include "vhu_unmap.h"
@@ -33,8 +35,8 @@ vhu_dev_scope(const struct vhu_device *dev, enum vhu_pause_scope scope,
 }
 
 int
-vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
-		uint16_t ring)
+vhu_dev_hold_begin(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring, unsigned int wait_ms)
 {
 	uint16_t first, n, i;
 
@@ -48,18 +50,51 @@ vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
 	}
 	for (i = first; i < first + n; i++)
 		vhu_vring_pause(&dev->rings[i]);
-	if (n == 0 || vhu_sync_quiesce(&dev->rings[first], n,
-				       VHU_QUIESCE_TIMEOUT_MS) == 0)
+	if (n == 0 ||
+	    vhu_sync_quiesce(&dev->rings[first], n, wait_ms) == 0)
 		return 0;
+	return -EINPROGRESS;
+}
+
+bool
+vhu_dev_hold_quiet(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring)
+{
+	uint16_t first, n;
+
+	vhu_dev_scope(dev, scope, ring, &first, &n);
+	return vhu_sync_rings_quiet(&dev->rings[first], n);
+}
+
+int
+vhu_dev_hold_expire(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring, unsigned int waited_ms)
+{
+	uint16_t first, n, i;
+
+	vhu_dev_scope(dev, scope, ring, &first, &n);
 	/* Nothing changes: the rings stay paused, their state as it was,
 	 * until a later quiesce finds them quiet. */
 	for (i = first; i < first + n; i++)
 		dev->rings[i].held = true;
 	dev->stats.quiesce_timeouts++;
 	VHU_DEV_LOG(ERR, dev, "a burst did not finish within %u ms: rings "
-		    "%u..%u paused until it does", VHU_QUIESCE_TIMEOUT_MS,
+		    "%u..%u paused until it does", waited_ms,
 		    first, first + n - 1);
 	return -ETIMEDOUT;
+}
+
+int
+vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring)
+{
+	int ret = vhu_dev_hold_begin(dev, scope, ring,
+				     VHU_QUIESCE_TIMEOUT_MS);
+
+	if (ret == -EINPROGRESS)
+		ret = vhu_dev_hold_expire(dev, scope, ring,
+					  VHU_QUIESCE_TIMEOUT_MS);
+	return ret;
 }
 
 void
@@ -73,6 +108,8 @@ vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
 		vhu_vring_publish(&dev->rings[i]);
 }
 
+unsigned int vhu_dev_resets_pending;
+
 void
 vhu_dev_retry_held(struct vhu_device *dev)
 {
@@ -85,9 +122,20 @@ vhu_dev_retry_held(struct vhu_device *dev)
 		if (!vr->held)
 			continue;
 		any = true;
-		/* Short: the tick must not stall other devices. */
-		if (vhu_sync_quiesce(vr, 1, 1) != 0)
+		/* Held rings were paused before a quiesce's barrier: an
+		 * even counter now is final, no need to wait here. */
+		if (!vhu_sync_rings_quiet(vr, 1)) {
+			if (dev->reset_pending && !dev->reset_late_counted &&
+			    rte_get_timer_cycles() >= dev->reset_deadline) {
+				dev->reset_late_counted = true;
+				dev->stats.quiesce_timeouts++;
+				VHU_DEV_LOG(ERR, dev, "a burst did not finish "
+					    "within %u ms: the reset still "
+					    "waits for it",
+					    VHU_QUIESCE_TIMEOUT_MS);
+			}
 			return;
+		}
 	}
 	if (!any)
 		return;
@@ -95,6 +143,7 @@ vhu_dev_retry_held(struct vhu_device *dev)
 	if (dev->reset_pending) {
 		/* Every ring was held for it: all quiet now. */
 		dev->reset_pending = false;
+		vhu_dev_resets_pending--;
 		vhu_dev_reset(dev, dev->reset_disconnect);
 	}
 	/* Only the held rings are quiet: the others may be in a burst. */
@@ -184,21 +233,28 @@ vhu_dev_reset_when_quiet(struct vhu_device *dev, bool disconnect)
 		dev->reset_disconnect |= disconnect;
 		return false;
 	}
-	if (vhu_dev_hold(dev, VHU_PAUSE_DEVICE, 0) == 0) {
+	if (vhu_dev_hold_begin(dev, VHU_PAUSE_DEVICE, 0,
+			       VHU_QUIESCE_WAIT_MS) == 0) {
 		vhu_dev_reset(dev, disconnect);
 		vhu_dev_release(dev, VHU_PAUSE_DEVICE, 0);
 		vhu_dev_notify(dev);
 		return true;
 	}
 	/* Some rings may have been held before: hold them all, so the
-	 * retry waits for every ring before it resets. */
+	 * retry waits for every ring before it resets; one barrier after
+	 * pausing them all lets the retry just read their counters. */
 	for (i = 0; i < dev->nr_rings; i++) {
 		vhu_vring_pause(&dev->rings[i]);
 		dev->rings[i].held = true;
 	}
+	(void)vhu_sync_quiesce(dev->rings, dev->nr_rings, 0);
 	dev->reset_pending = true;
 	dev->reset_disconnect = disconnect;
-	VHU_DEV_LOG(ERR, dev, "reset deferred until the late burst ends: "
+	dev->reset_deadline = rte_get_timer_cycles() +
+		rte_get_timer_hz() * VHU_QUIESCE_TIMEOUT_MS / 1000;
+	dev->reset_late_counted = false;
+	vhu_dev_resets_pending++;
+	VHU_DEV_LOG(INFO, dev, "reset deferred until a late burst ends: "
 		    "guest memory stays mapped meanwhile");
 	return false;
 }

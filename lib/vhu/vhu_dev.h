@@ -148,6 +148,10 @@ struct vhu_conn {
 	struct vhu_ep ep;            /* ep.fd < 0: not connected */
 	struct vhu_msg msg;          /* message being received */
 	uint32_t have;               /* bytes of hdr + payload received */
+	/* msg waits for a late burst (VHU_MSG_PARKED): nothing more is
+	 * read from the connection until it is handled or expires. */
+	bool parked;
+	uint64_t park_deadline;      /* timer cycles */
 };
 
 struct vhu_device {
@@ -196,6 +200,11 @@ struct vhu_device {
 				      * log_fd signal */
 	bool reset_pending;          /* a reset waits for held rings */
 	bool reset_disconnect;       /* ... and it is a disconnect */
+	uint64_t reset_deadline;     /* ... counted as a quiesce timeout
+				      * if still waiting then (cycles) */
+	bool reset_late_counted;
+	bool listen_paused;          /* server: connections wait in the
+				      * backlog until the reset ran */
 	struct vhu_device_stats stats;
 	bool unregistering;
 	int numa_node;               /* node of this structure's pages, -1 unknown */
@@ -244,14 +253,35 @@ enum vhu_pause_scope {
 
 /*
  * Pause the rings in scope (ring: the index, for VHU_PAUSE_RING) and wait
- * until no burst is inside them. On success the rings' settings, and
- * anything their views point to (memory table, dirty log, fds), may
- * change until vhu_dev_release().
- * @return 0; -ETIMEDOUT if a burst did not end in time: nothing may
- *   change, and the rings stay held (paused) until vhu_dev_retry_held()
- *   sees them quiet; -EBUSY if a ring in scope is already held (not
- *   waited for twice, so one stuck lcore delays the control thread once).
+ * up to wait_ms until no burst is inside them. On success the rings'
+ * settings, and anything their views point to (memory table, dirty log,
+ * fds), may change until vhu_dev_release().
+ * @return 0; -EINPROGRESS if a burst is still inside: the rings stay
+ *   paused, nothing may change yet; poll vhu_dev_hold_quiet() until it
+ *   says true (then as 0 here) or give up with vhu_dev_hold_expire();
+ *   -EBUSY if a ring in scope is already held (not waited for twice, so
+ *   one stuck lcore delays its device's requests once).
  */
+int vhu_dev_hold_begin(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring, unsigned int wait_ms);
+
+/* After vhu_dev_hold_begin() returned -EINPROGRESS for the same scope:
+ * whether the rings are quiet now (no wait). */
+bool vhu_dev_hold_quiet(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring);
+
+/*
+ * Give up waiting after vhu_dev_hold_begin() returned -EINPROGRESS:
+ * nothing may change, the rings stay held (paused) until
+ * vhu_dev_retry_held() sees them quiet; counted (quiesce_timeouts) and
+ * logged. waited_ms is for the log.
+ * @return -ETIMEDOUT.
+ */
+int vhu_dev_hold_expire(struct vhu_device *dev, enum vhu_pause_scope scope,
+		uint16_t ring, unsigned int waited_ms);
+
+/* vhu_dev_hold_begin() that waits up to VHU_QUIESCE_TIMEOUT_MS, then
+ * gives up (vhu_dev_hold_expire()): 0, -ETIMEDOUT or -EBUSY. */
 int vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
 		uint16_t ring);
 
@@ -260,9 +290,14 @@ int vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
 void vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
 		uint16_t ring);
 
-/* Periodic: quiesce held rings again; once they are quiet, run the reset
- * that waited for them (vhu_dev_reset_when_quiet) and publish them. */
+/* Periodic (every VHU_QUIESCE_POLL_MS while vhu_dev_resets_pending):
+ * check held rings again, without waiting; once they are quiet, run the
+ * reset that waited for them (vhu_dev_reset_when_quiet) and publish
+ * them. */
 void vhu_dev_retry_held(struct vhu_device *dev);
+
+/* Devices whose reset waits for a late burst. [ctl] */
+extern unsigned int vhu_dev_resets_pending;
 
 /*
  * Return the device to its initial state: rings stopped and reset,
@@ -274,8 +309,10 @@ void vhu_dev_reset(struct vhu_device *dev, bool disconnect);
 
 /*
  * Reset the device as soon as no burst can be in it: at once if the
- * rings quiesce now, else from vhu_dev_retry_held() once they do (the
- * rings stay held meanwhile; nothing is reset under a running burst).
+ * rings quiesce within VHU_QUIESCE_WAIT_MS, else from
+ * vhu_dev_retry_held() once they do (the rings stay held meanwhile;
+ * nothing is reset under a running burst; a reset still waiting after
+ * VHU_QUIESCE_TIMEOUT_MS counts as a quiesce timeout).
  * @return true if the reset ran now.
  */
 bool vhu_dev_reset_when_quiet(struct vhu_device *dev, bool disconnect);

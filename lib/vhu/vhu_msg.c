@@ -7,6 +7,7 @@
 #include "vhu_conn.h"
 #include "vhu_log.h"
 #include "vhu_msg.h"
+#include "vhu_vring.h"
 
 /* Where a request carries its ring index. */
 enum vhu_ring_field {
@@ -197,34 +198,23 @@ vhu_msg_validate(struct vhu_device *dev, const struct vhu_msg_rule *rule,
 	return 0;
 }
 
-int
-vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
+/* Whether the front-end asked for an ack it can get. */
+static bool
+vhu_msg_wants_ack(const struct vhu_device *dev, const struct vhu_msg *msg)
+{
+	return (msg->hdr.flags & VHU_WIRE_F_NEED_REPLY) &&
+		vhu_dev_has_protocol_feature(dev, VHU_PROTO_F_REPLY_ACK);
+}
+
+/* Run the handler if ret (of validation and hold) is 0, then reply and
+ * close the fds left. rule NULL: an unknown request (ret set). */
+static int
+vhu_msg_finish(struct vhu_device *dev, const struct vhu_msg_rule *rule,
+		struct vhu_msg *msg, int ret)
 {
 	uint32_t req = msg->hdr.request;
-	const struct vhu_msg_rule *rule = NULL;
 	struct vhu_reply reply = { .size = 0 };
-	bool want_ack;
-	int ret;
 
-	dev->stats.messages++;
-	if (req < VHU_REQ_MAX && vhu_msg_rules[req].handler != NULL)
-		rule = &vhu_msg_rules[req];
-
-	want_ack = (msg->hdr.flags & VHU_WIRE_F_NEED_REPLY) &&
-		vhu_dev_has_protocol_feature(dev, VHU_PROTO_F_REPLY_ACK);
-
-	if (rule == NULL) {
-		VHU_DEV_LOG(ERR, dev, "unknown or unsupported request %u "
-			    "(%u bytes, %u fds)", req, msg->hdr.size, msg->nfds);
-		ret = -EOPNOTSUPP;
-		goto done;
-	}
-	VHU_DEV_LOG(DEBUG, dev, "%s (%u bytes, %u fds)", rule->name,
-		    msg->hdr.size, msg->nfds);
-
-	ret = vhu_msg_validate(dev, rule, msg);
-	if (ret == 0)
-		ret = vhu_dev_hold(dev, rule->pause, msg->ring);
 	if (ret == 0) {
 		/* A handler changes stored state; what bursts see is derived
 		 * from it again, for every ring in scope, before any reply. */
@@ -232,7 +222,7 @@ vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
 		vhu_dev_release(dev, rule->pause, msg->ring);
 	}
 
-	if (rule->reply == VHU_REPLY_DATA) {
+	if (rule != NULL && rule->reply == VHU_REPLY_DATA) {
 		if (ret != 0) {
 			/* The front-end waits for data we cannot give. */
 			VHU_DEV_LOG(ERR, dev, "%s failed (%s): closing the "
@@ -249,7 +239,6 @@ vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
 		return 0;
 	}
 
-done:
 	vhu_msg_drop_fds(msg);
 	if (ret == VHU_MSG_FATAL) {
 		dev->stats.messages_failed++;
@@ -257,7 +246,7 @@ done:
 	}
 	if (ret != 0)
 		dev->stats.messages_failed++;
-	if (want_ack) {
+	if (vhu_msg_wants_ack(dev, msg)) {
 		/* The handler's real result: 0 on success, else the errno. */
 		uint64_t ack = ret == 0 ? 0 : (uint64_t)-ret;
 
@@ -265,4 +254,51 @@ done:
 			return VHU_MSG_FATAL;
 	}
 	return 0;
+}
+
+int
+vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
+{
+	uint32_t req = msg->hdr.request;
+	const struct vhu_msg_rule *rule = NULL;
+	int ret;
+
+	dev->stats.messages++;
+	if (req < VHU_REQ_MAX && vhu_msg_rules[req].handler != NULL)
+		rule = &vhu_msg_rules[req];
+
+	if (rule == NULL) {
+		VHU_DEV_LOG(ERR, dev, "unknown or unsupported request %u "
+			    "(%u bytes, %u fds)", req, msg->hdr.size, msg->nfds);
+		return vhu_msg_finish(dev, NULL, msg, -EOPNOTSUPP);
+	}
+	VHU_DEV_LOG(DEBUG, dev, "%s (%u bytes, %u fds)", rule->name,
+		    msg->hdr.size, msg->nfds);
+
+	ret = vhu_msg_validate(dev, rule, msg);
+	if (ret == 0)
+		ret = vhu_dev_hold_begin(dev, rule->pause, msg->ring,
+					 VHU_QUIESCE_WAIT_MS);
+	if (ret == -EINPROGRESS) {
+		/* A late burst (a descheduled or stuck lcore): other
+		 * devices are served while it finishes. */
+		VHU_DEV_LOG(INFO, dev, "%s waits for a burst in its rings",
+			    rule->name);
+		return VHU_MSG_PARKED;
+	}
+	return vhu_msg_finish(dev, rule, msg, ret);
+}
+
+int
+vhu_msg_resume(struct vhu_device *dev, struct vhu_msg *msg, bool expired)
+{
+	const struct vhu_msg_rule *rule = &vhu_msg_rules[msg->hdr.request];
+
+	if (vhu_dev_hold_quiet(dev, rule->pause, msg->ring))
+		return vhu_msg_finish(dev, rule, msg, 0);
+	if (!expired)
+		return VHU_MSG_PARKED;
+	return vhu_msg_finish(dev, rule, msg,
+			      vhu_dev_hold_expire(dev, rule->pause, msg->ring,
+						  VHU_QUIESCE_TIMEOUT_MS));
 }

@@ -30,12 +30,31 @@ struct vhu_reply {
 typedef int (*vhu_msg_handler_t)(struct vhu_device *dev, struct vhu_msg *msg,
 		struct vhu_reply *reply);
 
+/* vhu_msg_dispatch() / vhu_msg_resume(): a burst in the request's
+ * rings has not ended yet. */
+#define VHU_MSG_PARKED 1
+
 /*
  * Validate and handle one received message, send its reply if any, close
  * the fds the handler did not keep.
- * @return 0 to keep the connection; VHU_MSG_FATAL to close it.
+ * @return 0 to keep the connection; VHU_MSG_FATAL to close it;
+ *   VHU_MSG_PARKED when the request's rings are paused but a burst in
+ *   them has not ended within VHU_QUIESCE_WAIT_MS: msg must stay as it
+ *   is, no later message of the connection may be read, and the caller
+ *   calls vhu_msg_resume() until it returns something else.
  */
 int vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg);
+
+/*
+ * Go on with a parked message: handle it if its rings are quiet now; if
+ * expired (VHU_QUIESCE_TIMEOUT_MS since it was parked), give up as a
+ * quiesce timeout (nack ETIMEDOUT, the rings held; a request that must
+ * reply with data closes the connection).
+ * @return as vhu_msg_dispatch().
+ * Called by: the control thread.
+ */
+int vhu_msg_resume(struct vhu_device *dev, struct vhu_msg *msg,
+		bool expired);
 
 /* @return the request's name for logs ("unknown" if none). */
 const char *vhu_msg_name(uint32_t request);

@@ -77,3 +77,14 @@ vhu_sync_quiesce(struct vhu_vring *rings, unsigned int n,
 	}
 	return 0;
 }
+
+bool
+vhu_sync_rings_quiet(const struct vhu_vring *rings, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&rings[i].burst_seq, __ATOMIC_ACQUIRE) & 1)
+			return false;
+	return true;
+}

@@ -71,4 +71,14 @@ void vhu_sync_init(void);
 int vhu_sync_quiesce(struct vhu_vring *rings, unsigned int n,
 		unsigned int timeout_ms);
 
+/*
+ * After vhu_sync_quiesce() timed out on rings that are paused (their view
+ * STOPPED, so no burst that enters them reads more than that): whether
+ * every late burst has ended now. An even counter read at any time after
+ * that quiesce's barrier means no burst that could hold the old view is
+ * inside. No barrier, no wait: a cheap poll.
+ * Called by: the control thread.
+ */
+bool vhu_sync_rings_quiet(const struct vhu_vring *rings, unsigned int n);
+
 #endif /* VHU_SYNC_H */

@@ -23,6 +23,13 @@
  * machine) or stopped (a debugger). */
 #define VHU_QUIESCE_TIMEOUT_MS 5000
 
+/* How long the control thread itself waits for a request's rings to
+ * quiesce before it parks the request and serves other devices
+ * meanwhile (vhu_msg.c), polling every VHU_QUIESCE_POLL_MS up to
+ * VHU_QUIESCE_TIMEOUT_MS in all. */
+#define VHU_QUIESCE_WAIT_MS 1
+#define VHU_QUIESCE_POLL_MS 1
+
 /* Initialise a ring: stopped, disabled, no settings, no fds. */
 void vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev,
 		uint16_t index);

@@ -173,6 +173,8 @@ session_pump(struct session *s)
 			break;
 		}
 		r = vhu_msg_dispatch(s->dev, &s->dev->conn.msg);
+		/* No burst runs here, so no request waits for one. */
+		VHU_FUZZ_CHECK(r != VHU_MSG_PARKED, "a request was parked");
 		vhu_conn_next(s->dev);
 		vhu_dev_notify(s->dev);
 		check_views(s->dev);

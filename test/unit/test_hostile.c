@@ -482,8 +482,8 @@ dp_mode(const struct vhu_vring *vr)
  * A quiesce that times out changes nothing: the request is nacked, the
  * rings stay paused with their state as it was, other requests on them
  * are refused at once, and everything resumes when the burst ends. A
- * disconnect meanwhile resets nothing until then, and no new front-end
- * is taken before.
+ * disconnect meanwhile resets nothing until then, and a new front-end
+ * waits (in the listen backlog) until it did.
  */
 static void
 test_quiesce_timeout_changes_nothing(void)
@@ -528,21 +528,24 @@ test_quiesce_timeout_changes_nothing(void)
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 3), 0);
 	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
 
-	/* Disconnect with a burst stuck: the reset waits for it. */
+	/* Disconnect with a burst stuck: the reset waits for it, without
+	 * holding up the control thread, and counts as a timeout once it
+	 * waited 5 s. */
 	VT_CHECK(stuck_burst_begin(&s, vr));
 	vhu_fe_disconnect(t.fe);
 	VT_CHECK(VT_WAIT(!vhu_device_connected(t.dev)));
 	usleep(5500 * 1000);
 	VT_CHECK(vr->started && vr->desc != NULL);
 	VT_CHECK_EQ(dp_mode(vr), VHU_DP_STOPPED);
-	/* No new session before the reset ran. */
-	if (vhu_fe_connect(t.fe) == 0) {
-		VT_CHECK(vhu_fe_setup(t.fe) != 0);
-		vhu_fe_disconnect(t.fe);
-	}
+	vhu_device_stats(t.dev, &ds);
+	VT_CHECK_EQ(ds.quiesce_timeouts, 2);
+	/* A new front-end waits in the backlog until the reset ran. */
+	VT_CHECK_EQ(vhu_fe_connect(t.fe), 0);
+	usleep(200 * 1000);
+	VT_CHECK(!vhu_device_connected(t.dev));
 	stuck_burst_end(&s);
 	VT_CHECK(VT_WAIT(!vr->started));
-	VT_CHECK_EQ(vhu_fe_connect(t.fe), 0);
+	VT_CHECK(VT_WAIT(vhu_device_connected(t.dev)));
 	for (unsigned int r = 0; r < vhu_fe_nrings(t.fe); r++)
 		VT_CHECK_EQ(vhu_fe_ring_reset(t.fe, r), 0);
 	VT_CHECK_EQ(vhu_fe_setup(t.fe), 0);
@@ -550,6 +553,137 @@ test_quiesce_timeout_changes_nothing(void)
 	VT_CHECK_EQ(vt_fe_send(t.fe, 0, 3, 64, 0), 0);
 	VT_CHECK_EQ(vt_be_recv(t.dev, 0, 3, &seq), 3);
 	vt_dev_close(&t);
+}
+
+/* A front-end request run on a thread of its own. */
+struct async_req {
+	struct vhu_fe *fe;
+	pthread_t thread;
+	int done;
+	int ret;
+};
+
+static void *
+async_set_mem_table_main(void *arg)
+{
+	struct async_req *a = arg;
+
+	a->ret = vhu_fe_set_mem_table(a->fe);
+	__atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* B's whole start-up and traffic while A's request waits for a late
+ * burst; fills *b_setup_s. */
+static void
+serve_b_while_a_parked(struct vt_dev *b, const struct async_req *a,
+		double *b_setup_s)
+{
+	uint64_t seq = 0;
+	double t0 = now_s();
+
+	VT_CHECK_EQ(vhu_fe_connect(b->fe), 0);
+	VT_CHECK_EQ(vhu_fe_setup(b->fe), 0);
+	VT_CHECK(vt_wait_count(&b->ev.ready, 1));
+	*b_setup_s = now_s() - t0;
+	VT_CHECK_EQ(vt_fe_send(b->fe, 0, 5, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(b->dev, 0, 5, &seq), 5);
+	/* A's request is still waiting, not failed. */
+	VT_CHECK_EQ(__atomic_load_n(&a->done, __ATOMIC_SEQ_CST), 0);
+}
+
+/* A front-end that goes away while its request is parked: the request
+ * goes with it, and the reset waits for the late burst. */
+static void
+parked_then_disconnect(struct vt_dev *a, struct vhu_vring *vr)
+{
+	struct {
+		struct vhu_wire_header hdr;
+		struct vhu_wire_vring_state state;
+	} __attribute__((packed)) enable = {
+		.hdr = { .request = VHU_REQ_SET_VRING_ENABLE,
+			 .flags = VHU_WIRE_VERSION,
+			 .size = sizeof(struct vhu_wire_vring_state) },
+		.state = { .index = 1, .num = 0 },
+	};
+	struct vt_dev c = { 0 };
+	struct stuck_burst s;
+	uint64_t seq = 0;
+	double t0, c_setup_s;
+	bool ok;
+
+	VT_CHECK(stuck_burst_begin(&s, vr));
+	VT_CHECK_EQ(vhu_fe_send_raw(a->fe, &enable, sizeof(enable), NULL, 0),
+		    0);
+	usleep(50 * 1000);
+	vhu_fe_disconnect(a->fe);
+	VT_CHECK(VT_WAIT(!vhu_device_connected(a->dev)));
+	/* Not reset under the burst: still started, the request not run. */
+	VT_CHECK(vr->started && vr->enabled && vr->desc != NULL);
+	/* The waiting reset does not hold up another device's start-up. */
+	t0 = now_s();
+	ok = vt_dev_up(&c, "late-c", 1, tweak_slow_replies) == 0;
+	c_setup_s = now_s() - t0;
+	vt_dev_close(&c);
+	stuck_burst_end(&s);
+	VT_CHECK(ok);
+	VT_CHECK(c_setup_s < 2.0);
+	VT_CHECK(VT_WAIT(!vr->started));
+	VT_CHECK_EQ(vhu_fe_connect(a->fe), 0);
+	for (unsigned int r = 0; r < vhu_fe_nrings(a->fe); r++)
+		VT_CHECK_EQ(vhu_fe_ring_reset(a->fe, r), 0);
+	VT_CHECK_EQ(vhu_fe_setup(a->fe), 0);
+	VT_CHECK_EQ(vt_fe_send(a->fe, 0, 3, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(a->dev, 0, 3, &seq), 3);
+}
+
+/*
+ * A burst that is late (its lcore descheduled) delays only its own
+ * device's request: the request waits, parked, other devices are served
+ * meanwhile, and it succeeds once the burst ends, well before the 5 s
+ * quiesce bound.
+ */
+static void
+test_late_burst_parks_request(void)
+{
+	struct vt_dev a = { 0 }, b = { 0 };
+	struct async_req req = { 0 };
+	struct vhu_device_stats ds;
+	struct stuck_burst s;
+	struct vhu_vring *vr;
+	uint64_t seq = 0, updates;
+	double b_setup_s = -1;
+	bool started;
+
+	VT_CHECK_EQ(vt_dev_up(&a, "late-a", 1, tweak_slow_replies), 0);
+	VT_CHECK_EQ(vt_dev_open(&b, "late-b", 1, tweak_slow_replies), 0);
+	vr = &a.dev->rings[1];
+	vhu_device_stats(a.dev, &ds);
+	updates = ds.mem_table_updates;
+
+	VT_CHECK(stuck_burst_begin(&s, vr));
+	req.fe = a.fe;
+	started = pthread_create(&req.thread, NULL, async_set_mem_table_main,
+				 &req) == 0;
+	if (started) {
+		usleep(100 * 1000);
+		serve_b_while_a_parked(&b, &req, &b_setup_s);
+	}
+	stuck_burst_end(&s);
+	if (started)
+		pthread_join(req.thread, NULL);
+	VT_CHECK(started);
+	VT_CHECK(b_setup_s >= 0 && b_setup_s < 2.0);
+	VT_CHECK_EQ(req.ret, 0);
+	vhu_device_stats(a.dev, &ds);
+	VT_CHECK_EQ(ds.mem_table_updates, updates + 1);
+	VT_CHECK_EQ(ds.quiesce_timeouts, 0);
+	VT_CHECK(VT_WAIT(dp_mode(vr) == VHU_DP_RUN));
+	VT_CHECK_EQ(vt_fe_send(a.fe, 0, 3, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(a.dev, 0, 3, &seq), 3);
+	vt_dev_close(&b);
+	parked_then_disconnect(&a, vr);
+	vt_dev_close(&a);
 }
 
 /* Threads of this process named vhu-ctrl. */
@@ -613,6 +747,7 @@ static const struct vhu_test_case cases[] = {
 	{ "huge_indirect_tables", test_huge_indirect_tables },
 	{ "log_fd_signalled", test_log_fd_signalled },
 	{ "quiesce_timeout_changes_nothing", test_quiesce_timeout_changes_nothing },
+	{ "late_burst_parks_request", test_late_burst_parks_request },
 	{ "ctrl_thread_ends_with_last_device", test_ctrl_thread_ends_with_last_device },
 	/* Last: it runs the process under mlockall for a while. */
 	{ "mlock_sparse_memory", test_mlock_sparse_memory },
