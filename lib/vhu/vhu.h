@@ -349,6 +349,10 @@ struct vhu_device_stats {
 	/** Moves of the device's state to a NUMA node that the kernel
 	 * refused (the device keeps working where it is). */
 	uint64_t numa_move_failures;
+	/** Front-ends disconnected because their guest memory or dirty
+	 * log shrank under vhu's mapping (a SIGBUS caught and patched
+	 * over with zero pages, instead of killing the process). */
+	uint64_t memory_faults;
 };
 
 /** Read the device's control-plane counters. @return 0. */

@@ -23,6 +23,7 @@
 
 #include "vhu_conn.h"
 #include "vhu_ctrl.h"
+#include "vhu_guard.h"
 #include "vhu_log.h"
 #include "vhu_msg.h"
 #include "vhu_sync.h"
@@ -57,6 +58,7 @@ static struct {
 	unsigned int ndevices;          /* control thread only */
 	unsigned int nparked;           /* control thread only */
 	uint64_t next_tick;             /* control thread only */
+	uint64_t guard_faults;          /* control thread only: last seen */
 	TAILQ_HEAD(, vhu_cmd) cmds;
 	pthread_t thread;
 	int epfd;
@@ -493,9 +495,16 @@ static void
 vhu_ctrl_tick(void)
 {
 	uint64_t now = rte_get_timer_cycles();
+	uint64_t faults = vhu_guard_total_faults();
+	bool faulted = faults != vhu_ctrl.guard_faults;
 	struct vhu_device *dev;
 
+	vhu_ctrl.guard_faults = faults;
 	TAILQ_FOREACH(dev, &vhu_ctrl.devices, next) {
+		/* Its memory is not what the front-end said any more. */
+		if (faulted && vhu_dev_memory_faulted(dev))
+			vhu_ctrl_disconnect(dev, "guest memory shrank under "
+					    "its mapping");
 		vhu_ctrl_retry_held(dev);
 		if (dev->client && dev->started && dev->conn.ep.fd < 0 &&
 		    !dev->reset_pending &&
@@ -572,6 +581,8 @@ vhu_ctrl_ensure_started(void)
 	vhu_sync_init();
 	/* Failure is logged; unmaps then run here, as they used to. */
 	(void)vhu_unmap_start();
+	/* Failure is logged; a shrinking front-end could then crash us. */
+	(void)vhu_guard_install();
 	vhu_ctrl.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (vhu_ctrl.epfd < 0) {
 		ret = -errno;
@@ -596,6 +607,7 @@ vhu_ctrl_ensure_started(void)
 	goto out;
 fail:
 	vhu_unmap_stop();
+	vhu_guard_uninstall();
 	if (vhu_ctrl.wake_ep.fd >= 0)
 		close(vhu_ctrl.wake_ep.fd);
 	close(vhu_ctrl.epfd);
@@ -672,6 +684,7 @@ vhu_ctrl_stop_if_idle(void)
 	pthread_join(vhu_ctrl.thread, NULL);
 	/* The last devices' memory is unmapped before unregister returns. */
 	vhu_unmap_stop();
+	vhu_guard_uninstall();
 	pthread_mutex_lock(&vhu_ctrl.lock);
 	close(vhu_ctrl.wake_ep.fd);
 	close(vhu_ctrl.epfd);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Device-level state changes shared by handlers and the control thread. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 
 #include <rte_cycles.h>
 
+#include "vhu_guard.h"
 #include "vhu_log.h"
 #include "vhu_sync.h"
 #include "vhu_unmap.h"
@@ -110,6 +112,43 @@ vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
 
 unsigned int vhu_dev_resets_pending;
 
+bool
+vhu_dev_memory_faulted(struct vhu_device *dev)
+{
+	const struct vhu_mem_table *mem =
+		(const struct vhu_mem_table *)(uintptr_t)dev->mem;
+	const struct vhu_guard *hit = NULL;
+	uint64_t faults = 0;
+	uint32_t i;
+
+	for (i = 0; mem != NULL && i < mem->nregions; i++) {
+		const struct vhu_guard *g = mem->regions[i].mapping->guard;
+		uint32_t n = g != NULL ? vhu_guard_faults(g) : 0;
+
+		faults += n;
+		if (n != 0 && hit == NULL)
+			hit = g;
+	}
+	if (dev->log_guard != NULL && vhu_guard_faults(dev->log_guard)) {
+		faults += vhu_guard_faults(dev->log_guard);
+		if (hit == NULL)
+			hit = dev->log_guard;
+	}
+	if (faults == 0)
+		return false;
+	if (dev->guard_faults_seen == 0) {
+		dev->stats.memory_faults++;
+		VHU_DEV_LOG(ERR, dev, "%s shrank under our mapping (SIGBUS at "
+			    "%#" PRIxPTR ", patched with zero pages): the "
+			    "front-end goes", hit == dev->log_guard ?
+			    "the dirty log" : "guest memory",
+			    __atomic_load_n(&hit->first_fault,
+					    __ATOMIC_ACQUIRE));
+	}
+	dev->guard_faults_seen = faults;
+	return true;
+}
+
 void
 vhu_dev_retry_held(struct vhu_device *dev)
 {
@@ -204,6 +243,9 @@ vhu_dev_reset(struct vhu_device *dev, bool disconnect)
 	}
 	vhu_mem_table_free((struct vhu_mem_table *)(uintptr_t)dev->mem);
 	dev->mem = NULL;
+	vhu_guard_remove(dev->log_guard);
+	dev->log_guard = NULL;
+	dev->guard_faults_seen = 0;
 	vhu_unmap_release(dev->log_map_addr, dev->log_map_len, "dirty log");
 	dev->log_map_addr = NULL;
 	dev->log_map_len = 0;

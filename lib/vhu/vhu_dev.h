@@ -195,6 +195,8 @@ struct vhu_device {
 	uint64_t log_size;
 	void *log_map_addr;
 	size_t log_map_len;
+	struct vhu_guard *log_guard; /* SIGBUS guard of the log mapping */
+	uint64_t guard_faults_seen;  /* vhu_dev_memory_faulted() reported */
 	int log_fd;                  /* SET_LOG_FD eventfd */
 	uint64_t log_bursts_seen;    /* sum of rings' log_bursts at the last
 				      * log_fd signal */
@@ -295,6 +297,15 @@ void vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
  * reset that waited for them (vhu_dev_reset_when_quiet) and publish
  * them. */
 void vhu_dev_retry_held(struct vhu_device *dev);
+
+/*
+ * Whether a SIGBUS hit this device's guest memory or dirty log since it
+ * was mapped (its file shrank under the mapping; vhu_guard.h). The first
+ * time it is seen, it is logged (ERR) and counted (memory_faults).
+ * Called by: the control thread (its tick, when vhu_guard_total_faults()
+ * moved).
+ */
+bool vhu_dev_memory_faulted(struct vhu_device *dev);
 
 /* Devices whose reset waits for a late burst. [ctl] */
 extern unsigned int vhu_dev_resets_pending;

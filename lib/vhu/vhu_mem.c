@@ -208,6 +208,7 @@ mapping_put(struct vhu_mem_mapping *m)
 {
 	if (--m->refcnt != 0)
 		return;
+	vhu_guard_remove(m->guard);
 	vhu_unmap_release(m->addr, m->len, "guest memory");
 	free(m);
 }
@@ -258,6 +259,13 @@ map_region(const char *what, const struct pending_region *p,
 	m->refcnt = 1;
 	m->file_dev = p->file_dev;
 	m->file_ino = p->file_ino;
+	m->guard = vhu_guard_add(addr, (size_t)len, (size_t)p->page_size);
+	if (m->guard == NULL) {
+		VHU_LOG(ERR, "%s: out of memory", what);
+		munmap(addr, (size_t)len);
+		free(m);
+		return -ENOMEM;
+	}
 
 	r->gpa_start = p->gpa_start;
 	r->size = p->size;

@@ -23,6 +23,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 
+#include "vhu_guard.h"
 #include "vhu_wire.h"
 
 /* Most regions a table holds; advertised by GET_MAX_MEM_SLOTS. */
@@ -35,6 +36,9 @@ struct vhu_mem_mapping {
 	uint32_t refcnt;     /* tables holding it (control thread only) */
 	dev_t file_dev;      /* the mapped file (fstat of its fd), to know */
 	ino_t file_ino;      /* a repeated ADD_MEM_REG of it */
+	/* SIGBUS guard of the mapping (vhu_guard.h): faults when the file
+	 * shrank under it. */
+	struct vhu_guard *guard;
 };
 
 struct vhu_mem_region {

@@ -94,6 +94,7 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 	uint64_t size = msg->payload.log.mmap_size;
 	uint64_t offset = msg->payload.log.mmap_offset;
 	long page = sysconf(_SC_PAGESIZE);
+	struct vhu_guard *guard;
 	uint64_t aligned, len;
 	struct stat st;
 	void *addr;
@@ -121,9 +122,18 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 		return -errno;
 	}
 
+	guard = vhu_guard_add(addr, len, (size_t)page);
+	if (guard == NULL) {
+		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: out of memory");
+		munmap(addr, len);
+		return -ENOMEM;
+	}
+
 	/* Every ring is held: no burst still logs into the old log, and
 	 * the dispatcher derives the rings' log from the new one. */
+	vhu_guard_remove(dev->log_guard);
 	vhu_unmap_release(dev->log_map_addr, dev->log_map_len, "dirty log");
+	dev->log_guard = guard;
 	dev->log_map_addr = addr;
 	dev->log_map_len = len;
 	dev->log_base = (uint8_t *)addr + (offset - aligned);

@@ -64,6 +64,7 @@ static const struct vhu_xstat_dev_field vhu_xstat_dev_fields[] = {
 	VHU_DEV_FIELD("vhost_user_messages_failed", messages_failed),
 	VHU_DEV_FIELD("vhost_user_mem_table_updates", mem_table_updates),
 	VHU_DEV_FIELD("vhost_user_quiesce_timeouts", quiesce_timeouts),
+	VHU_DEV_FIELD("vhost_user_memory_faults", memory_faults),
 	VHU_DEV_FIELD("vhost_user_numa_move_failures", numa_move_failures),
 };
 
