@@ -22,94 +22,16 @@
 
 #include "vhu_test_dev.h"
 #include "vhu_test_eal.h"
+#include "vhu_fe_farm.h"
 
 VHU_TEST_MAIN_DEFS;
 
 /* Devices: VHU_TEST_SCALE_DEVICES (a multiple of SCALE_THREADS up to
  * SCALE_MAX_DEVICES; usertools/vhu-bench --scale varies it), else 256. */
-#define SCALE_MAX_DEVICES 1024
-#define SCALE_THREADS 4
+#define SCALE_MAX_DEVICES VHU_FE_FARM_MAX
+#define SCALE_THREADS VHU_FE_FARM_THREADS
 static unsigned int scale_devices = 256;
 #define SCALE_DEVICES scale_devices
-
-/* Commands to the child, one byte each; it answers each with a byte:
- * the number of front-ends whose step failed (0..255, capped). */
-#define CMD_CONNECT 'c'
-#define CMD_DISCONNECT 'd'
-#define CMD_QUIT 'q'
-
-struct scale_slice {
-	struct vhu_fe **fes;
-	unsigned int first, count;
-	char cmd;
-	unsigned int failed;
-};
-
-static void *
-scale_slice_run(void *arg)
-{
-	struct scale_slice *s = arg;
-
-	for (unsigned int i = s->first; i < s->first + s->count; i++) {
-		if (s->cmd == CMD_CONNECT) {
-			if (vhu_fe_connect(s->fes[i]) != 0 ||
-			    vhu_fe_setup(s->fes[i]) != 0)
-				s->failed++;
-		} else {
-			vhu_fe_disconnect(s->fes[i]);
-		}
-	}
-	return NULL;
-}
-
-/* The child: create the front-ends, then obey commands until 'q'. */
-static int
-scale_child(char (*paths)[108], int cmd_fd, int ack_fd)
-{
-	static struct vhu_fe *fes[SCALE_MAX_DEVICES];
-	struct scale_slice slices[SCALE_THREADS];
-	pthread_t th[SCALE_THREADS];
-	unsigned int i, failed = 0;
-	char cmd;
-
-	for (i = 0; i < SCALE_DEVICES; i++) {
-		struct vhu_fe_config fc;
-
-		vhu_fe_config_default(&fc);
-		fc.path = paths[i];
-		fc.timeout_ms = 20000;
-		fc.packed = vt_packed();
-		if (vhu_fe_create(&fc, &fes[i]) != 0)
-			failed++;
-	}
-	if (failed != 0)
-		return 1;
-	while (read(cmd_fd, &cmd, 1) == 1 && cmd != CMD_QUIT) {
-		uint8_t ack;
-
-		failed = 0;
-		for (i = 0; i < SCALE_THREADS; i++) {
-			slices[i] = (struct scale_slice){
-				.fes = fes, .cmd = cmd,
-				.first = i * (SCALE_DEVICES / SCALE_THREADS),
-				.count = SCALE_DEVICES / SCALE_THREADS,
-			};
-			if (pthread_create(&th[i], NULL, scale_slice_run,
-					   &slices[i]) != 0)
-				return 1;
-		}
-		for (i = 0; i < SCALE_THREADS; i++) {
-			pthread_join(th[i], NULL);
-			failed += slices[i].failed;
-		}
-		ack = (uint8_t)RTE_MIN(failed, 255u);
-		if (write(ack_fd, &ack, 1) != 1)
-			return 1;
-	}
-	for (i = 0; i < SCALE_DEVICES; i++)
-		vhu_fe_destroy(fes[i]);
-	return 0;
-}
 
 static double
 now_ms(void)
@@ -159,16 +81,6 @@ wait_total(const struct vt_events *ev, bool ready, int want)
 	return false;
 }
 
-static int
-child_do(int cmd_fd, int ack_fd, char cmd)
-{
-	uint8_t ack;
-
-	if (write(cmd_fd, &cmd, 1) != 1 || read(ack_fd, &ack, 1) != 1)
-		return -1;
-	return ack;
-}
-
 static void
 test_many_frontends(void)
 {
@@ -177,11 +89,11 @@ test_many_frontends(void)
 	static struct vhu_device *devs[SCALE_MAX_DEVICES];
 	const bool ev_ready = true, ev_gone = false; /* wait_total() */
 	struct rlimit rl;
-	int cmd_pipe[2], ack_pipe[2], status = 0;
-	long fds0, fds_reg, fds_up, rss0, rss_reg, rss_up;
+	struct vhu_fe_farm farm;
+	bool farm_up;
+	long fds_start, fds0, fds_reg, fds_up, rss0, rss_reg, rss_up;
 	double t0, t_up, t_re;
 	unsigned int i, registered = 0;
-	pid_t child;
 
 	const char *env = getenv("VHU_TEST_SCALE_DEVICES");
 	double t_reg;
@@ -213,18 +125,10 @@ test_many_frontends(void)
 	 * child inherits as few running threads as can be. */
 	for (i = 0; i < SCALE_DEVICES; i++)
 		vt_sock_path(paths[i], sizeof(paths[i]), "scale");
-	VT_CHECK_EQ(pipe(cmd_pipe), 0);
-	VT_CHECK_EQ(pipe(ack_pipe), 0);
-	fflush(NULL);
-	child = fork();
-	if (child == 0) {
-		close(cmd_pipe[1]);
-		close(ack_pipe[0]);
-		_exit(scale_child(paths, cmd_pipe[0], ack_pipe[1]));
-	}
-	close(cmd_pipe[0]);
-	close(ack_pipe[1]);
-	VT_CHECK(child > 0);
+	fds_start = vhu_test_count_fds();
+	farm_up = vhu_fe_farm_start(&farm, (const char (*)[108])paths,
+				    SCALE_DEVICES, vt_packed(), 20000) == 0;
+	VT_CHECK(farm_up);
 
 	fds0 = vhu_test_count_fds();
 	rss0 = rss_kib();
@@ -251,10 +155,10 @@ test_many_frontends(void)
 	       t_reg, (double)(fds_reg - fds0) / SCALE_DEVICES,
 	       (double)(rss_reg - rss0) / SCALE_DEVICES);
 
-	if (child > 0) {
+	if (farm_up) {
 		/* All connect at once. */
 		t0 = now_ms();
-		VT_CHECK_EQ(child_do(cmd_pipe[1], ack_pipe[0], CMD_CONNECT), 0);
+		VT_CHECK_EQ(vhu_fe_farm_connect(&farm), 0);
 		VT_CHECK(wait_total(ev, ev_ready, SCALE_DEVICES));
 		t_up = now_ms() - t0;
 		fds_up = vhu_test_count_fds();
@@ -266,7 +170,7 @@ test_many_frontends(void)
 		       (double)(rss_up - rss0) / SCALE_DEVICES);
 
 		/* All go away: every device destroyed, fds as registered. */
-		VT_CHECK_EQ(child_do(cmd_pipe[1], ack_pipe[0], CMD_DISCONNECT), 0);
+		VT_CHECK_EQ(vhu_fe_farm_disconnect(&farm), 0);
 		VT_CHECK(wait_total(ev, ev_gone, SCALE_DEVICES));
 		for (i = 0; i < 5000 && vhu_test_count_fds() != fds_reg; i++)
 			usleep(1000);
@@ -274,7 +178,7 @@ test_many_frontends(void)
 
 		/* All reconnect at once. */
 		t0 = now_ms();
-		VT_CHECK_EQ(child_do(cmd_pipe[1], ack_pipe[0], CMD_CONNECT), 0);
+		VT_CHECK_EQ(vhu_fe_farm_connect(&farm), 0);
 		VT_CHECK(wait_total(ev, ev_ready, 2 * SCALE_DEVICES));
 		t_re = now_ms() - t0;
 		VT_CHECK_EQ(vhu_test_count_fds(), fds_up);
@@ -289,16 +193,12 @@ test_many_frontends(void)
 		for (i = 0; i < SCALE_DEVICES; i++)
 			VT_CHECK(vhu_device_ready(devs[i]));
 
-		if (write(cmd_pipe[1], &(char){ CMD_QUIT }, 1) != 1)
-			kill(child, SIGKILL);
-		VT_CHECK_EQ(waitpid(child, &status, 0), child);
-		VT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		VT_CHECK_EQ(vhu_fe_farm_stop(&farm), 0);
 	}
 	for (i = 0; i < registered; i++)
 		VT_CHECK_EQ(vhu_device_unregister(devs[i]), 0);
-	VT_CHECK_EQ(vhu_test_count_fds(), fds0);
-	close(cmd_pipe[1]);
-	close(ack_pipe[0]);
+	/* The farm's pipes are closed too. */
+	VT_CHECK_EQ(vhu_test_count_fds(), fds_start);
 	rte_log_set_level_pattern("lib.vhu*", RTE_LOG_INFO);
 }
 
