@@ -13,6 +13,7 @@
 #include "vhu_fe.h"
 #include "vhu_fe_farm.h"
 
+#define FARM_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FARM_CONNECT 'c'
 #define FARM_DISCONNECT 'd'
 #define FARM_QUIT 'q'
@@ -69,10 +70,14 @@ farm_child(const char (*paths)[108], unsigned int n, bool packed,
 
 		failed = 0;
 		for (i = 0; i < VHU_FE_FARM_THREADS; i++) {
+			/* Even slices; the first n % threads one larger. */
+			unsigned int base = n / VHU_FE_FARM_THREADS;
+			unsigned int extra = n % VHU_FE_FARM_THREADS;
+
 			slices[i] = (struct farm_slice){
 				.fes = fes, .cmd = cmd,
-				.first = i * (n / VHU_FE_FARM_THREADS),
-				.count = n / VHU_FE_FARM_THREADS,
+				.first = i * base + FARM_MIN(i, extra),
+				.count = base + (i < extra),
 			};
 			if (pthread_create(&th[i], NULL, farm_slice_run,
 					   &slices[i]) != 0)
@@ -98,7 +103,7 @@ vhu_fe_farm_start(struct vhu_fe_farm *farm, const char (*paths)[108],
 	int cmd_pipe[2], ack_pipe[2], err;
 	pid_t child;
 
-	if (n == 0 || n > VHU_FE_FARM_MAX || n % VHU_FE_FARM_THREADS != 0)
+	if (n == 0 || n > VHU_FE_FARM_MAX)
 		return -EINVAL;
 	if (pipe(cmd_pipe) != 0)
 		return -errno;

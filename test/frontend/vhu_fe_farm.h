@@ -26,7 +26,7 @@ struct vhu_fe_farm {
 
 /*
  * Fork the child and create n front-ends in it, paths[i] for the i-th
- * (n a multiple of VHU_FE_FARM_THREADS, up to VHU_FE_FARM_MAX), packed
+ * (1..VHU_FE_FARM_MAX, served by VHU_FE_FARM_THREADS threads), packed
  * rings if asked, replies awaited up to timeout_ms. Fork before starting
  * threads the child should not inherit (a sanitizer's allocator may hold
  * a lock across fork()). The caller's stdio is flushed first.
