@@ -117,8 +117,90 @@ check_no_overlap(const char *what, const struct pending_region *a,
 	return 0;
 }
 
+/* Filesystems whose page faults may wait on a daemon or a network. */
+static bool
+vhu_mem_fs_may_stall(const char *type)
+{
+	static const char *const remote[] = {
+		"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "afs",
+		"virtiofs", "lustre",
+	};
+
+	/* fuse, fuseblk and every fuse.<subtype> */
+	if (strncmp(type, "fuse", 4) == 0)
+		return true;
+	for (size_t i = 0; i < RTE_DIM(remote); i++)
+		if (strcmp(type, remote[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The mount id of fd (/proc/self/fdinfo), or -1 if unknown. */
+static long
+vhu_mem_fd_mount_id(int fd)
+{
+	char path[64], line[256];
+	long id = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "mnt_id: %ld", &id) == 1)
+			break;
+	fclose(f);
+	return id;
+}
+
+/* The filesystem type of mount id (/proc/self/mountinfo: "ID PARENT
+ * MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER") into type;
+ * false if not listed. */
+static bool
+vhu_mem_mount_type(long id, char *type, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (f == NULL)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		const char *sep;
+		char fstype[64];
+
+		if (strtol(line, NULL, 10) != id)
+			continue;
+		sep = strstr(line, " - ");
+		if (sep != NULL && sscanf(sep + 3, "%63s", fstype) == 1) {
+			snprintf(type, len, "%s", fstype);
+			found = true;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+int
+vhu_mem_check_fs(const char *what, int fd)
+{
+	long id = vhu_mem_fd_mount_id(fd);
+	char type[64];
+
+	if (id < 0 || !vhu_mem_mount_type(id, type, sizeof(type)) ||
+	    !vhu_mem_fs_may_stall(type))
+		return 0;
+	VHU_LOG(ERR, "%s: fd %d is a file on %s: refused (a fault on its "
+		"pages may wait for ever on its server)", what, fd, type);
+	return -EPERM;
+}
+
 /*
- * The fd's checks: it is open, mmap_offset + size lies within the file
+ * The fd's checks: it is open, on a filesystem that cannot stall a page
+ * fault for ever (vhu_mem_check_fs), mmap_offset + size lies within the file
  * (mapping past the end would SIGBUS on first touch), and the page size
  * to align the mapping to (hugetlbfs files must be mapped in huge pages).
  */
@@ -129,11 +211,15 @@ check_fd(const char *what, int fd, struct pending_region *p)
 	struct statfs sfs;
 	uint64_t end = p->mmap_offset + p->size; /* checked by check_fields() */
 	uint64_t pgsz;
+	int ret;
 
 	if (fd < 0) {
 		VHU_LOG(ERR, "%s: no fd (%d)", what, fd);
 		return -EBADF;
 	}
+	ret = vhu_mem_check_fs(what, fd);
+	if (ret != 0)
+		return ret;
 	if (fstat(fd, &st) < 0) {
 		int err = errno;
 

@@ -68,6 +68,20 @@ struct vhu_mem_table {
 void *vhu_mem_map_shared(int fd, uint64_t offset, size_t len);
 
 /*
+ * Refuse an fd on a filesystem whose page faults may wait on another
+ * process or on a network (FUSE, NFS, CIFS, 9p, Ceph, ...): a front-end
+ * that runs the FUSE daemon behind its "guest memory" could stop any
+ * lcore touching it, for ever. The filesystem is found in /proc
+ * (fdinfo's mnt_id, then mountinfo's type), because asking the file
+ * itself (fstat, fstatfs) may already wait on such a daemon. An fd whose
+ * mount /proc does not list (memfd's internal tmpfs and hugetlbfs) or
+ * without /proc is accepted.
+ * Called by: the control thread, before any other use of the fd.
+ * @return 0; -EPERM (refused, logged with the filesystem type).
+ */
+int vhu_mem_check_fs(const char *what, int fd);
+
+/*
  * Build a table from a SET_MEM_TABLE payload: validate every region (size
  * non-zero, no overflow of gpa/fe_va/offset + size, no overlap, offset +
  * size within the fd's real size), map each fd, sort by GPA.

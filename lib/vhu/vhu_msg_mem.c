@@ -104,6 +104,8 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 			    " / offset 0x%" PRIx64, size, offset);
 		return -EINVAL;
 	}
+	if (vhu_mem_check_fs("SET_LOG_BASE", msg->fds[0]) != 0)
+		return -EPERM;
 	if (fstat(msg->fds[0], &st) != 0) {
 		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: fstat: %s", strerror(errno));
 		return -errno;

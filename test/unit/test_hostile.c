@@ -12,10 +12,14 @@
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/uio.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include <linux/fuse.h>
 #include <linux/vhost_types.h>
 
 #include "vhu_test_dev.h"
@@ -779,6 +783,251 @@ test_shrunk_guest_memory(void)
 	vt_dev_close(&a);
 }
 
+/*
+ * A tiny FUSE filesystem served by this process over /dev/fuse: one
+ * 1 MiB file, "mem", whose reads are answered only after 3 s (the front-
+ * end controlling a FUSE daemon can make them wait for ever). Counts the
+ * reads it was asked for.
+ */
+#define FUSE_FILE_SIZE (1u << 20)
+
+static struct {
+	int fd;
+	char mnt[64];
+	pthread_t thread;
+	int reads;
+	int stop;
+} fz = { .fd = -1 };
+
+static void
+fuse_reply(uint64_t unique, int error, const void *arg, size_t len)
+{
+	struct fuse_out_header h = {
+		.len = (uint32_t)(sizeof(h) + len), .error = error,
+		.unique = unique,
+	};
+	struct iovec iov[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)(uintptr_t)arg, .iov_len = len },
+	};
+
+	if (writev(fz.fd, iov, len ? 2 : 1) < 0 && errno != ENOENT)
+		fprintf(stderr, "  fuse reply: %s\n", strerror(errno));
+}
+
+static void
+fuse_attr_of(uint64_t nodeid, struct fuse_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = nodeid;
+	a->nlink = 1;
+	a->blksize = 4096;
+	if (nodeid == FUSE_ROOT_ID) {
+		a->mode = S_IFDIR | 0755;
+	} else {
+		a->mode = S_IFREG | 0600;
+		a->size = FUSE_FILE_SIZE;
+		a->blocks = FUSE_FILE_SIZE / 512;
+	}
+}
+
+static void *
+fuse_serve(void *arg)
+{
+	static uint8_t buf[FUSE_MIN_READ_BUFFER + FUSE_FILE_SIZE];
+	static uint8_t zeros[FUSE_FILE_SIZE];
+
+	RTE_SET_USED(arg);
+	for (;;) {
+		const struct fuse_in_header *in = (const void *)buf;
+		const void *body = buf + sizeof(*in);
+		struct pollfd pfd = { .fd = fz.fd, .events = POLLIN };
+		ssize_t n;
+
+		/* Polled, so that fuse_down() can end it: a read blocked
+		 * on /dev/fuse outlives an unmount. */
+		if (__atomic_load_n(&fz.stop, __ATOMIC_SEQ_CST))
+			return NULL;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fz.fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == ENOENT ||
+			      errno == EAGAIN))
+			continue;
+		if (n < (ssize_t)sizeof(*in))
+			return NULL; /* unmounted (ENODEV) or closed */
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			const struct fuse_init_in *ii = body;
+			struct fuse_init_out o = {
+				.major = FUSE_KERNEL_VERSION,
+				.minor = ii->minor < FUSE_KERNEL_MINOR_VERSION ?
+					ii->minor : FUSE_KERNEL_MINOR_VERSION,
+				.max_readahead = 0, .max_write = 4096,
+				.time_gran = 1,
+			};
+
+			fuse_reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_LOOKUP: {
+			struct fuse_entry_out o = { .nodeid = 2, .entry_valid = 60,
+						    .attr_valid = 60 };
+
+			if (strcmp(body, "mem") != 0) {
+				fuse_reply(in->unique, -ENOENT, NULL, 0);
+				break;
+			}
+			fuse_attr_of(2, &o.attr);
+			fuse_reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_GETATTR: {
+			struct fuse_attr_out o = { .attr_valid = 60 };
+
+			fuse_attr_of(in->nodeid, &o.attr);
+			fuse_reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_OPEN:
+		case FUSE_OPENDIR: {
+			struct fuse_open_out o = { .fh = 1 };
+
+			fuse_reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_STATFS: {
+			struct fuse_statfs_out o = { .st = { .bsize = 4096,
+							     .namelen = 255 } };
+
+			fuse_reply(in->unique, 0, &o, sizeof(o));
+			break;
+		}
+		case FUSE_READ: {
+			const struct fuse_read_in *ri = body;
+
+			__atomic_add_fetch(&fz.reads, 1, __ATOMIC_SEQ_CST);
+			sleep(3);
+			fuse_reply(in->unique, 0, zeros,
+				   RTE_MIN(ri->size, (uint32_t)sizeof(zeros)));
+			break;
+		}
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+			break; /* no reply */
+		case FUSE_FLUSH:
+		case FUSE_RELEASE:
+		case FUSE_RELEASEDIR:
+			fuse_reply(in->unique, 0, NULL, 0);
+			break;
+		default:
+			fuse_reply(in->unique, -ENOSYS, NULL, 0);
+			break;
+		}
+	}
+}
+
+/* Mount it; false (with *why) where this process may not. */
+static bool
+fuse_up(const char **why)
+{
+	char opts[128];
+
+	fz.reads = 0;
+	fz.stop = 0;
+	fz.fd = open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fz.fd < 0) {
+		*why = "no /dev/fuse";
+		return false;
+	}
+	snprintf(fz.mnt, sizeof(fz.mnt), "/tmp/vhu-ut-fuse-XXXXXX");
+	if (mkdtemp(fz.mnt) == NULL) {
+		*why = "mkdtemp failed";
+		close(fz.fd);
+		return false;
+	}
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0",
+		 fz.fd);
+	if (mount("vhu-test", fz.mnt, "fuse.vhu-test", MS_NOSUID | MS_NODEV,
+		  opts) != 0) {
+		*why = "mount of a FUSE filesystem not permitted here";
+		rmdir(fz.mnt);
+		close(fz.fd);
+		return false;
+	}
+	if (pthread_create(&fz.thread, NULL, fuse_serve, NULL) != 0) {
+		*why = "pthread_create failed";
+		umount2(fz.mnt, MNT_DETACH);
+		rmdir(fz.mnt);
+		close(fz.fd);
+		return false;
+	}
+	return true;
+}
+
+static void
+fuse_down(void)
+{
+	umount2(fz.mnt, MNT_DETACH);
+	__atomic_store_n(&fz.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(fz.thread, NULL);
+	/* The last close of /dev/fuse aborts the connection: nothing can
+	 * wait on it any more. */
+	close(fz.fd);
+	rmdir(fz.mnt);
+	fz.fd = -1;
+}
+
+static void
+fuse_file_checks(struct vt_dev *t)
+{
+	uint64_t seq = 0;
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mem", fz.mnt);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	VT_CHECK(fd >= 0);
+	/* As guest memory, and as the dirty log. */
+	VT_CHECK_EQ(add_mem_reg(t->fe, fd, 1ULL << 40, FUSE_FILE_SIZE,
+				1ULL << 45), -EREMOTEIO);
+	VT_CHECK_EQ(vhu_fe_last_ack(t->fe), EPERM);
+	VT_CHECK_EQ(vt_fe_send(t->fe, 0, 3, 64, 0), 0);
+	VT_CHECK_EQ(vt_be_recv(t->dev, 0, 3, &seq), 3);
+	/* SET_LOG_BASE's reply carries data: a refusal closes the
+	 * connection. */
+	VT_CHECK(set_log_base(t->fe, fd, FUSE_FILE_SIZE) != 0);
+	VT_CHECK(VT_WAIT(!vhu_device_connected(t->dev)));
+	close(fd);
+	/* Refused without touching the file: no page was read. */
+	VT_CHECK_EQ(__atomic_load_n(&fz.reads, __ATOMIC_SEQ_CST), 0);
+}
+
+/*
+ * Guest memory on FUSE (or a network filesystem): a front-end running
+ * the FUSE daemon could hold any lcore that touches a page in a fault
+ * for ever. Refused, by filesystem type, before the file is asked
+ * anything.
+ */
+static void
+test_fuse_memory_refused(void)
+{
+	struct vt_dev t = { 0 };
+	const char *why = NULL;
+	bool ok;
+
+	if (!fuse_up(&why)) {
+		VT_SKIP("%s", why);
+		return;
+	}
+	ok = vt_dev_up(&t, "fuse", 1, tweak_slow_replies) == 0;
+	if (ok)
+		fuse_file_checks(&t);
+	vt_dev_close(&t);
+	fuse_down();
+	VT_CHECK(ok);
+}
+
 /* Threads of this process named vhu-ctrl. */
 static int
 ctrl_threads(void)
@@ -842,6 +1091,7 @@ static const struct vhu_test_case cases[] = {
 	{ "quiesce_timeout_changes_nothing", test_quiesce_timeout_changes_nothing },
 	{ "late_burst_parks_request", test_late_burst_parks_request },
 	{ "shrunk_guest_memory", test_shrunk_guest_memory },
+	{ "fuse_memory_refused", test_fuse_memory_refused },
 	{ "ctrl_thread_ends_with_last_device", test_ctrl_thread_ends_with_last_device },
 	/* Last: it runs the process under mlockall for a while. */
 	{ "mlock_sparse_memory", test_mlock_sparse_memory },
