@@ -9,13 +9,18 @@
 # checks every one that comes back on the RX queues. Every queue's xstats
 # must show traffic both ways, and they must add up to N.
 #
-# Usage: pmd-mq128.sh PLUGIN VHU_FE
+# With LCORES 2, testpmd forwards on two worker lcores (both on core 1 of
+# this 2-core machine, so time-shared), 64 queues each: every queue must
+# still carry traffic both ways, byte-identical.
+#
+# Usage: pmd-mq128.sh PLUGIN VHU_FE [LCORES]
 set -u
 SUPPORT=${VHU_TEST_SUPPORT:-$(dirname "$0")/../support}
 . "$SUPPORT/vhu-test-lib.sh"
 . "$(dirname "$0")/pmd-lib.sh"
 
-pmd_init pmd-mq128 "${1:-}"
+LCORES=${3:-1}
+pmd_init "pmd-mq128-l$LCORES" "${1:-}"
 VHU_FE=${2:-}
 [ -n "$VHU_FE" ] && [ -x "$VHU_FE" ] || vt_fail "vhu-fe tool not found: '$VHU_FE'"
 SOCK=$VT_DIR/vhu.sock
@@ -25,7 +30,12 @@ OUT=$VT_DIR/fe.log
 
 fe_val() { sed -n "s/^$1=//p" "$OUT" | tail -n 1; }
 
-pmd_be be 1 "iface=$SOCK,queues=$QPS" --rxq=$QPS --txq=$QPS --total-num-mbufs 65536
+case $LCORES in
+1) pmd_be be 1 "iface=$SOCK,queues=$QPS" --rxq=$QPS --txq=$QPS --total-num-mbufs 65536 ;;
+2) pmd_be be 1x2 "iface=$SOCK,queues=$QPS" --rxq=$QPS --txq=$QPS --total-num-mbufs 65536 \
+	--nb-cores=2 ;;
+*) vt_fail "LCORES $LCORES: 1 or 2" ;;
+esac
 pmd_do be "set fwd io retry" "Set io packet forwarding mode with retry"
 pmd_cmd be "set burst tx delay 10 retry 100000"
 m=$(pmd_mark be)
@@ -33,7 +43,17 @@ vt_start fe "$VHU_FE" --path "$SOCK" --queues $QPS --queue-size 64 \
 	--tx $N --rx $N --pattern --size 60-1514 --timeout 120 "${PMD_VHU_FE_RING[@]}"
 pmd_wait_rings be "$m" $QPS 60
 pmd_assert_ring_format be
+m=$(pmd_mark be)
 pmd_start be
+if [ "$LCORES" = 2 ]; then
+	# testpmd's own plan: each lcore forwards half of the queues.
+	pmd_wait_after be "$m" "Logical Core 2 .*forwards packets on" 20 ||
+		vt_fail "testpmd did not start two forwarding lcores"
+	for l in 1 2; do
+		n=$(pmd_after be "$m" | sed -n "s/^Logical Core $l .*forwards packets on \([0-9]*\) streams.*/\1/p" | head -n 1)
+		vt_assert_eq "$n" $((QPS / 2)) "queues forwarded by lcore $l"
+	done
+fi
 rc=0
 vt_wait fe 130 || rc=$?
 [ "$rc" = 0 ] || vt_fail "vhu-fe exited with $rc"

@@ -199,14 +199,21 @@ vt_eal_mem() {
 
 # vt_eal_args NAME WORKER_CORE: EAL arguments for one DPDK process of a
 # test: two lcores (main + one worker on WORKER_CORE), memory as
-# vt_eal_mem says, no PCI, its own file prefix.
+# vt_eal_mem says, no PCI, its own file prefix. WORKER_CORE "1x2": two
+# worker lcores (1 and 2), both on core 1, the main lcore on core 0 (this
+# machine has 2 cores; it spreads queues over lcores, not over cores).
 vt_eal_args() {
-	local name=$1 worker=${2:-1} main
-	if [ "$worker" = 1 ]; then main=0; else main=1; fi
+	local name=$1 worker=${2:-1} main cores
+	if [ "$worker" = 1x2 ]; then
+		cores=(--lcores "0@0,1@1,2@1" --main-lcore 0)
+	else
+		if [ "$worker" = 1 ]; then main=0; else main=1; fi
+		cores=(-l "0-1" --main-lcore "$main")
+	fi
 	# The caller records the prefix (vt_file_prefix) in its own shell:
 	# this runs in a command substitution, where a record would be lost.
 	# shellcheck disable=SC2046
-	printf '%s ' -l "0-1" --main-lcore "$main" $(vt_eal_mem) --no-pci \
+	printf '%s ' "${cores[@]}" $(vt_eal_mem) --no-pci \
 		--file-prefix "${VT_PREFIX}-$name" --log-level "${VT_DPDK_LOG:-notice}"
 }
 
