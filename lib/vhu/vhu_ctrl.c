@@ -408,6 +408,14 @@ vhu_ctrl_do_unregister(struct vhu_device *dev)
 		unlink(dev->path);
 	TAILQ_REMOVE(&vhu_ctrl.devices, dev, next);
 	vhu_ctrl.ndevices--;
+	/* Unregistering is the application's, and rare: a burst that is
+	 * late here gets the full bound, as the caller's contract says no
+	 * burst runs any more. */
+	for (unsigned int ms = 0; dev->reset_pending &&
+	     ms < VHU_QUIESCE_TIMEOUT_MS; ms++) {
+		usleep(1000);
+		vhu_dev_retry_held(dev);
+	}
 	if (dev->reset_pending) {
 		/* A burst still runs on it: freeing would be a use after
 		 * free; leaking is safe. The caller broke the contract (or
@@ -581,11 +589,13 @@ vhu_ctrl_ensure_started(void)
 	vhu_sync_init();
 	/* Failure is logged; unmaps then run here, as they used to. */
 	(void)vhu_unmap_start();
-	/* Failure is logged; a shrinking front-end could then crash us. */
+	/* Once a process; failure is logged (a shrinking front-end could
+	 * then crash us). */
 	(void)vhu_guard_install();
 	vhu_ctrl.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (vhu_ctrl.epfd < 0) {
 		ret = -errno;
+		vhu_unmap_stop();
 		goto out;
 	}
 	vhu_ctrl.wake_ep.kind = VHU_EP_WAKE;
@@ -607,7 +617,6 @@ vhu_ctrl_ensure_started(void)
 	goto out;
 fail:
 	vhu_unmap_stop();
-	vhu_guard_uninstall();
 	if (vhu_ctrl.wake_ep.fd >= 0)
 		close(vhu_ctrl.wake_ep.fd);
 	close(vhu_ctrl.epfd);
@@ -684,7 +693,6 @@ vhu_ctrl_stop_if_idle(void)
 	pthread_join(vhu_ctrl.thread, NULL);
 	/* The last devices' memory is unmapped before unregister returns. */
 	vhu_unmap_stop();
-	vhu_guard_uninstall();
 	pthread_mutex_lock(&vhu_ctrl.lock);
 	close(vhu_ctrl.wake_ep.fd);
 	close(vhu_ctrl.epfd);

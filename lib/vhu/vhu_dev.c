@@ -118,7 +118,7 @@ vhu_dev_memory_faulted(struct vhu_device *dev)
 	const struct vhu_mem_table *mem =
 		(const struct vhu_mem_table *)(uintptr_t)dev->mem;
 	const struct vhu_guard *hit = NULL;
-	uint64_t faults = 0;
+	uint64_t faults = dev->guard_faults_dropped;
 	uint32_t i;
 
 	for (i = 0; mem != NULL && i < mem->nregions; i++) {
@@ -138,10 +138,12 @@ vhu_dev_memory_faulted(struct vhu_device *dev)
 		return false;
 	if (dev->guard_faults_seen == 0) {
 		dev->stats.memory_faults++;
+		/* hit is NULL when the faulted mapping is gone already. */
 		VHU_DEV_LOG(ERR, dev, "%s shrank under our mapping (SIGBUS at "
 			    "%#" PRIxPTR ", patched with zero pages): the "
-			    "front-end goes", hit == dev->log_guard ?
-			    "the dirty log" : "guest memory",
+			    "front-end goes", hit == NULL ? "memory" :
+			    hit == dev->log_guard ? "the dirty log" :
+			    "guest memory", hit == NULL ? 0 :
 			    __atomic_load_n(&hit->first_fault,
 					    __ATOMIC_ACQUIRE));
 	}
@@ -215,15 +217,17 @@ vhu_dev_set_mem(struct vhu_device *dev, struct vhu_mem_table *mem)
 					&used) != 0) {
 			VHU_DEV_LOG(ERR, dev, "new memory table does not map "
 				    "started ring %u: keeping the old one", i);
-			vhu_mem_table_free(mem);
+			/* Its own mappings never served a burst. */
+			(void)vhu_mem_table_free(mem);
 			return -EINVAL;
 		}
 	}
 	/* Generations only grow, across resets too. */
 	mem->generation = ++dev->mem_generation;
 	dev->mem = mem;
-	/* Held: no burst can still hold the old table. */
-	vhu_mem_table_free(old);
+	/* Held: no burst can still hold the old table. A fault in what
+	 * it unmaps is still the front-end's to answer for. */
+	dev->guard_faults_dropped += vhu_mem_table_free(old);
 	dev->stats.mem_table_updates++;
 	VHU_DEV_LOG(INFO, dev, "memory table: %u regions (generation %u)",
 		    mem->nregions, mem->generation);
@@ -241,11 +245,15 @@ vhu_dev_reset(struct vhu_device *dev, bool disconnect)
 		vhu_vring_stop(vr);
 		vhu_vring_reset(vr);
 	}
-	vhu_mem_table_free((struct vhu_mem_table *)(uintptr_t)dev->mem);
+	dev->guard_faults_dropped +=
+		vhu_mem_table_free((struct vhu_mem_table *)(uintptr_t)dev->mem);
 	dev->mem = NULL;
-	vhu_guard_remove(dev->log_guard);
+	dev->guard_faults_dropped += vhu_guard_remove(dev->log_guard);
 	dev->log_guard = NULL;
+	/* Counted and logged if the tick has not seen it yet. */
+	(void)vhu_dev_memory_faulted(dev);
 	dev->guard_faults_seen = 0;
+	dev->guard_faults_dropped = 0;
 	vhu_unmap_release(dev->log_map_addr, dev->log_map_len, "dirty log");
 	dev->log_map_addr = NULL;
 	dev->log_map_len = 0;
@@ -268,8 +276,6 @@ vhu_dev_reset(struct vhu_device *dev, bool disconnect)
 bool
 vhu_dev_reset_when_quiet(struct vhu_device *dev, bool disconnect)
 {
-	uint16_t i;
-
 	if (dev->reset_pending) {
 		/* Already waiting: a disconnect makes it a full one. */
 		dev->reset_disconnect |= disconnect;
@@ -281,6 +287,19 @@ vhu_dev_reset_when_quiet(struct vhu_device *dev, bool disconnect)
 		vhu_dev_release(dev, VHU_PAUSE_DEVICE, 0);
 		vhu_dev_notify(dev);
 		return true;
+	}
+	vhu_dev_reset_later(dev, disconnect);
+	return false;
+}
+
+void
+vhu_dev_reset_later(struct vhu_device *dev, bool disconnect)
+{
+	uint16_t i;
+
+	if (dev->reset_pending) {
+		dev->reset_disconnect |= disconnect;
+		return;
 	}
 	/* Some rings may have been held before: hold them all, so the
 	 * retry waits for every ring before it resets; one barrier after
@@ -298,7 +317,6 @@ vhu_dev_reset_when_quiet(struct vhu_device *dev, bool disconnect)
 	vhu_dev_resets_pending++;
 	VHU_DEV_LOG(INFO, dev, "reset deferred until a late burst ends: "
 		    "guest memory stays mapped meanwhile");
-	return false;
 }
 
 void

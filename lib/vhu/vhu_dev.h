@@ -141,6 +141,9 @@ struct vhu_msg {
 	uint32_t nfds;
 	bool fds_truncated;          /* more fds came than fit: all refused */
 	uint16_t ring;               /* validated ring index, if the request has one */
+	/* The front-end asked for a REPLY_ACK and may get one: decided
+	 * before the handler runs (SET_PROTOCOL_FEATURES may change it). */
+	bool want_ack;
 };
 
 /* The connection to a front-end, and its partial-read state. */
@@ -197,6 +200,7 @@ struct vhu_device {
 	size_t log_map_len;
 	struct vhu_guard *log_guard; /* SIGBUS guard of the log mapping */
 	uint64_t guard_faults_seen;  /* vhu_dev_memory_faulted() reported */
+	uint64_t guard_faults_dropped; /* faults of mappings unmapped since */
 	int log_fd;                  /* SET_LOG_FD eventfd */
 	uint64_t log_bursts_seen;    /* sum of rings' log_bursts at the last
 				      * log_fd signal */
@@ -317,6 +321,13 @@ extern unsigned int vhu_dev_resets_pending;
  * Precondition: vhu_dev_hold(dev, VHU_PAUSE_DEVICE, 0) succeeded.
  */
 void vhu_dev_reset(struct vhu_device *dev, bool disconnect);
+
+/*
+ * Hold every ring and reset the device from vhu_dev_retry_held() once
+ * they are quiet (nothing is reset under a running burst). For a reset
+ * whose rings did not quiesce in time.
+ */
+void vhu_dev_reset_later(struct vhu_device *dev, bool disconnect);
 
 /*
  * Reset the device as soon as no burst can be in it: at once if the

@@ -59,15 +59,26 @@ static bool
 vhu_guard_patch(struct vhu_guard *g, uintptr_t addr)
 {
 	uintptr_t page = addr & ~((uintptr_t)g->page_size - 1);
+	uintptr_t none = 0;
 	void *p = mmap((void *)page, g->page_size, PROT_READ | PROT_WRITE,
 		       MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		return false;
-	if (__atomic_fetch_add(&g->faults, 1, __ATOMIC_ACQ_REL) == 0)
-		__atomic_store_n(&g->first_fault, addr, __ATOMIC_RELEASE);
+
+	/* The address before the count, so a reader of the count sees it. */
+	__atomic_compare_exchange_n(&g->first_fault, &none, addr, false,
+				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&g->faults, 1, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&vhu_guard_state.total_faults, 1, __ATOMIC_RELEASE);
 	return true;
+}
+
+/* A fault the faulting access raises again when the handler returns. */
+static bool
+vhu_guard_sync_fault(const siginfo_t *si)
+{
+	return si->si_code > 0 && si->si_code != BUS_MCEERR_AO;
 }
 
 /* Not ours: what would have happened without us. */
@@ -76,21 +87,25 @@ vhu_guard_chain(int sig, siginfo_t *si, void *uctx)
 {
 	const struct sigaction *prev = &vhu_guard_state.previous;
 
-	if ((prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction != NULL) {
+	/* sa_handler and sa_sigaction share storage: SIG_IGN and SIG_DFL
+	 * are told by value, whatever the flags. */
+	if (prev->sa_handler == SIG_IGN) {
+		/* The kernel does not let a fault be ignored: it would have
+		 * killed the process; the access, repeated, now does. */
+		if (vhu_guard_sync_fault(si))
+			signal(SIGBUS, SIG_DFL);
+		return;
+	}
+	if (prev->sa_handler == SIG_DFL) {
+		signal(SIGBUS, SIG_DFL);
+		if (!vhu_guard_sync_fault(si))
+			raise(SIGBUS);
+		return;
+	}
+	if (prev->sa_flags & SA_SIGINFO)
 		prev->sa_sigaction(sig, si, uctx);
-		return;
-	}
-	if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler != SIG_DFL &&
-	    prev->sa_handler != SIG_IGN) {
+	else
 		prev->sa_handler(sig);
-		return;
-	}
-	/* Default action (an ignored SIGBUS from a fault cannot be
-	 * ignored either): returning re-runs the faulting access, which
-	 * now terminates the process; a sent signal is raised again. */
-	signal(SIGBUS, SIG_DFL);
-	if (si->si_code <= 0)
-		raise(SIGBUS);
 }
 
 static void
@@ -142,21 +157,6 @@ vhu_guard_install(void)
 	return ret;
 }
 
-void
-vhu_guard_uninstall(void)
-{
-	struct sigaction cur;
-
-	pthread_mutex_lock(&vhu_guard_state.lock);
-	if (vhu_guard_state.installed &&
-	    sigaction(SIGBUS, NULL, &cur) == 0 &&
-	    (cur.sa_flags & SA_SIGINFO) &&
-	    cur.sa_sigaction == vhu_guard_handler)
-		sigaction(SIGBUS, &vhu_guard_state.previous, NULL);
-	vhu_guard_state.installed = false;
-	pthread_mutex_unlock(&vhu_guard_state.lock);
-}
-
 /* Publish t and free the table it replaces once no handler reads it. */
 static void
 vhu_guard_publish(struct vhu_guard_table *t)
@@ -166,7 +166,36 @@ vhu_guard_publish(struct vhu_guard_table *t)
 	old = __atomic_exchange_n(&vhu_guard_state.table, t, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&vhu_guard_state.readers, __ATOMIC_SEQ_CST))
 		sched_yield();
+	/* Entries removed earlier without a table of their own: the new
+	 * table left them out (vhu_guard_copy), no handler sees them. */
+	for (unsigned int i = 0; old != NULL && i < old->n; i++)
+		if (old->g[i]->dead)
+			free(old->g[i]);
 	free(old);
+}
+
+/* Copy cur into t, leaving out skip and dead entries, inserting add (if
+ * any) in order. */
+static void
+vhu_guard_copy(struct vhu_guard_table *t, const struct vhu_guard_table *cur,
+		struct vhu_guard *add, const struct vhu_guard *skip)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; cur != NULL && i < cur->n; i++) {
+		struct vhu_guard *g = cur->g[i];
+
+		if (g == skip || g->dead)
+			continue;
+		if (add != NULL && add->start <= g->start) {
+			t->g[k++] = add;
+			add = NULL;
+		}
+		t->g[k++] = g;
+	}
+	if (add != NULL)
+		t->g[k++] = add;
+	t->n = k;
 }
 
 struct vhu_guard *
@@ -175,7 +204,6 @@ vhu_guard_add(void *start, size_t len, size_t page_size)
 	const struct vhu_guard_table *cur;
 	struct vhu_guard_table *t;
 	struct vhu_guard *g;
-	unsigned int n, i, at;
 
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
@@ -185,54 +213,53 @@ vhu_guard_add(void *start, size_t len, size_t page_size)
 	g->page_size = page_size;
 	pthread_mutex_lock(&vhu_guard_state.lock);
 	cur = vhu_guard_state.table;
-	n = cur != NULL ? cur->n : 0;
-	t = malloc(sizeof(*t) + (n + 1) * sizeof(t->g[0]));
+	t = malloc(sizeof(*t) + ((cur != NULL ? cur->n : 0) + 1) *
+		   sizeof(t->g[0]));
 	if (t == NULL) {
 		pthread_mutex_unlock(&vhu_guard_state.lock);
 		free(g);
 		return NULL;
 	}
-	for (at = 0; at < n && cur->g[at]->start < g->start; at++)
-		t->g[at] = cur->g[at];
-	t->g[at] = g;
-	for (i = at; i < n; i++)
-		t->g[i + 1] = cur->g[i];
-	t->n = n + 1;
+	vhu_guard_copy(t, cur, g, NULL);
 	vhu_guard_publish(t);
 	pthread_mutex_unlock(&vhu_guard_state.lock);
 	return g;
 }
 
-void
+uint32_t
 vhu_guard_remove(struct vhu_guard *g)
 {
 	const struct vhu_guard_table *cur;
 	struct vhu_guard_table *t = NULL;
-	unsigned int i, k = 0;
+	uint32_t faults;
 
 	if (g == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&vhu_guard_state.lock);
 	cur = vhu_guard_state.table;
 	if (cur != NULL && cur->n > 1) {
 		t = malloc(sizeof(*t) + (cur->n - 1) * sizeof(t->g[0]));
 		if (t == NULL) {
-			/* The table cannot shrink: g stays in it, empty, so
-			 * it matches no address, and is never freed. */
-			VHU_LOG(ERR, "out of memory removing a SIGBUS guard: "
-				"%zu bytes left allocated", sizeof(*g));
+			/* No smaller table: g stays in this one, empty (it
+			 * matches no address) and marked, until the next
+			 * table leaves it out and frees it. */
+			VHU_LOG(ERR, "out of memory removing a SIGBUS guard");
 			__atomic_store_n(&g->len, 0, __ATOMIC_SEQ_CST);
+			while (__atomic_load_n(&vhu_guard_state.readers,
+					       __ATOMIC_SEQ_CST))
+				sched_yield();
+			faults = vhu_guard_faults(g);
+			g->dead = true;
 			pthread_mutex_unlock(&vhu_guard_state.lock);
-			return;
+			return faults;
 		}
-		for (i = 0; i < cur->n; i++)
-			if (cur->g[i] != g)
-				t->g[k++] = cur->g[i];
-		t->n = k;
+		vhu_guard_copy(t, cur, NULL, g);
 	}
 	vhu_guard_publish(t);
 	pthread_mutex_unlock(&vhu_guard_state.lock);
+	faults = vhu_guard_faults(g);
 	free(g);
+	return faults;
 }
 
 uint64_t

@@ -10,6 +10,7 @@
  * published table exactly as it was.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -135,53 +136,101 @@ vhu_mem_fs_may_stall(const char *type)
 	return false;
 }
 
+/*
+ * Call fn on each line of a /proc file, read through a stack buffer (no
+ * heap, no stdio: this runs for every region of every table) until it
+ * returns true. Lines longer than the buffer are skipped.
+ * @return what the last call returned; false if the file cannot be read.
+ */
+static bool
+vhu_mem_proc_lines(const char *path, bool (*fn)(const char *line, void *arg),
+		void *arg)
+{
+	char buf[4096];
+	size_t have = 0;
+	bool skipping = false, done = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while (!done) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *line = buf, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = '\0';
+		while (!done && (nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (!skipping)
+				done = fn(line, arg);
+			skipping = false;
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1) {
+			/* A line longer than the buffer: drop it. */
+			skipping = true;
+			have = 0;
+		}
+	}
+	close(fd);
+	return done;
+}
+
+static bool
+vhu_mem_fdinfo_line(const char *line, void *arg)
+{
+	return sscanf(line, "mnt_id: %ld", (long *)arg) == 1;
+}
+
 /* The mount id of fd (/proc/self/fdinfo), or -1 if unknown. */
 static long
 vhu_mem_fd_mount_id(int fd)
 {
-	char path[64], line[256];
+	char path[64];
 	long id = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (f == NULL)
+	if (!vhu_mem_proc_lines(path, vhu_mem_fdinfo_line, &id))
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "mnt_id: %ld", &id) == 1)
-			break;
-	fclose(f);
 	return id;
 }
 
-/* The filesystem type of mount id (/proc/self/mountinfo: "ID PARENT
- * MAJ:MIN ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER") into type;
- * false if not listed. */
+struct vhu_mem_mount_query {
+	long id;
+	char type[64];
+};
+
+/* A /proc/self/mountinfo line: "ID PARENT MAJ:MIN ROOT POINT OPTIONS
+ * [TAGS...] - TYPE SOURCE SUPER". */
+static bool
+vhu_mem_mountinfo_line(const char *line, void *arg)
+{
+	struct vhu_mem_mount_query *q = arg;
+	const char *sep;
+
+	if (strtol(line, NULL, 10) != q->id)
+		return false;
+	sep = strstr(line, " - ");
+	return sep != NULL && sscanf(sep + 3, "%63s", q->type) == 1;
+}
+
+/* The filesystem type of mount id into type; false if not listed. */
 static bool
 vhu_mem_mount_type(long id, char *type, size_t len)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
+	struct vhu_mem_mount_query q = { .id = id };
 
-	if (f == NULL)
+	if (!vhu_mem_proc_lines("/proc/self/mountinfo",
+				vhu_mem_mountinfo_line, &q))
 		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		const char *sep;
-		char fstype[64];
-
-		if (strtol(line, NULL, 10) != id)
-			continue;
-		sep = strstr(line, " - ");
-		if (sep != NULL && sscanf(sep + 3, "%63s", fstype) == 1) {
-			snprintf(type, len, "%s", fstype);
-			found = true;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
+	snprintf(type, len, "%s", q.type);
+	return true;
 }
 
 int
@@ -190,12 +239,59 @@ vhu_mem_check_fs(const char *what, int fd)
 	long id = vhu_mem_fd_mount_id(fd);
 	char type[64];
 
-	if (id < 0 || !vhu_mem_mount_type(id, type, sizeof(type)) ||
-	    !vhu_mem_fs_may_stall(type))
+	if (id >= 0 && vhu_mem_mount_type(id, type, sizeof(type))) {
+		if (!vhu_mem_fs_may_stall(type))
+			return 0;
+		VHU_LOG(ERR, "%s: fd %d is a file on %s: refused (a fault on "
+			"its pages may wait for ever on its server)", what,
+			fd, type);
+		return -EPERM;
+	}
+	/*
+	 * A mount this process cannot see (a memfd's internal one, another
+	 * mount namespace's, a lazily unmounted one) or no /proc: only
+	 * files of shmem (tmpfs, memfd) and hugetlbfs, which never wait on
+	 * anyone, answer F_GET_SEALS, without asking any filesystem.
+	 */
+	if (fcntl(fd, F_GET_SEALS) >= 0)
 		return 0;
-	VHU_LOG(ERR, "%s: fd %d is a file on %s: refused (a fault on its "
-		"pages may wait for ever on its server)", what, fd, type);
+	if (errno == EBADF) {
+		VHU_LOG(ERR, "%s: fd %d is not open", what, fd);
+		return -EBADF;
+	}
+	VHU_LOG(ERR, "%s: fd %d is on a filesystem this process cannot see "
+		"and is not a memfd, tmpfs or hugetlbfs file: refused", what,
+		fd);
 	return -EPERM;
+}
+
+int
+vhu_mem_fd_page_size(const char *what, int fd, uint64_t *page_size)
+{
+	struct statfs sfs;
+	long sz;
+
+	if (fstatfs(fd, &sfs) < 0) {
+		int err = errno;
+
+		VHU_LOG(ERR, "%s: fstatfs of fd %d failed: %s",
+			what, fd, strerror(err));
+		return -err;
+	}
+	if ((unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
+		if (sfs.f_bsize <= 0 ||
+		    (sfs.f_bsize & (sfs.f_bsize - 1)) != 0) {
+			VHU_LOG(ERR, "%s: hugetlbfs fd %d reports"
+				" page size %ld", what, fd,
+				(long)sfs.f_bsize);
+			return -EINVAL;
+		}
+		*page_size = (uint64_t)sfs.f_bsize;
+		return 0;
+	}
+	sz = sysconf(_SC_PAGESIZE);
+	*page_size = sz > 0 ? (uint64_t)sz : 4096;
+	return 0;
 }
 
 /*
@@ -208,7 +304,6 @@ static int
 check_fd(const char *what, int fd, struct pending_region *p)
 {
 	struct stat st;
-	struct statfs sfs;
 	uint64_t end = p->mmap_offset + p->size; /* checked by check_fields() */
 	uint64_t pgsz;
 	int ret;
@@ -234,27 +329,9 @@ check_fd(const char *what, int fd, struct pending_region *p)
 			(uint64_t)st.st_size);
 		return -EINVAL;
 	}
-	if (fstatfs(fd, &sfs) < 0) {
-		int err = errno;
-
-		VHU_LOG(ERR, "%s: fstatfs of fd %d failed: %s",
-			what, fd, strerror(err));
-		return -err;
-	}
-	if ((unsigned long)sfs.f_type == (unsigned long)HUGETLBFS_MAGIC) {
-		if (sfs.f_bsize <= 0 ||
-		    (sfs.f_bsize & (sfs.f_bsize - 1)) != 0) {
-			VHU_LOG(ERR, "%s: hugetlbfs fd %d reports"
-				" page size %ld", what, fd,
-				(long)sfs.f_bsize);
-			return -EINVAL;
-		}
-		pgsz = (uint64_t)sfs.f_bsize;
-	} else {
-		long sz = sysconf(_SC_PAGESIZE);
-
-		pgsz = sz > 0 ? (uint64_t)sz : 4096;
-	}
+	ret = vhu_mem_fd_page_size(what, fd, &pgsz);
+	if (ret != 0)
+		return ret;
 	p->fd = fd;
 	p->page_size = pgsz;
 	p->file_dev = st.st_dev;
@@ -289,14 +366,19 @@ vhu_mem_map_shared(int fd, uint64_t offset, size_t len)
 	return addr;
 }
 
-static void
+/* Drop a table's reference; the last one unmaps. @return the SIGBUS
+ * faults the mapping had when it went (0 while it stays). */
+static uint32_t
 mapping_put(struct vhu_mem_mapping *m)
 {
+	uint32_t faults;
+
 	if (--m->refcnt != 0)
-		return;
-	vhu_guard_remove(m->guard);
+		return 0;
+	faults = vhu_guard_remove(m->guard);
 	vhu_unmap_release(m->addr, m->len, "guest memory");
 	free(m);
+	return faults;
 }
 
 /*
@@ -565,16 +647,18 @@ vhu_mem_table_remove(const struct vhu_mem_table *old,
 	return 0;
 }
 
-void
+uint64_t
 vhu_mem_table_free(struct vhu_mem_table *table)
 {
+	uint64_t faults = 0;
 	uint32_t i;
 
 	if (table == NULL)
-		return;
+		return 0;
 	for (i = 0; i < table->nregions; i++)
-		mapping_put(table->regions[i].mapping);
+		faults += mapping_put(table->regions[i].mapping);
 	free(table);
+	return faults;
 }
 
 void *

@@ -74,12 +74,22 @@ void *vhu_mem_map_shared(int fd, uint64_t offset, size_t len);
  * lcore touching it, for ever. The filesystem is found in /proc
  * (fdinfo's mnt_id, then mountinfo's type), because asking the file
  * itself (fstat, fstatfs) may already wait on such a daemon. An fd whose
- * mount /proc does not list (memfd's internal tmpfs and hugetlbfs) or
- * without /proc is accepted.
+ * mount /proc does not list (memfd's internal tmpfs and hugetlbfs, another
+ * mount namespace's, a lazily unmounted one), or without /proc, is
+ * accepted only if it is a shmem or hugetlbfs file (F_GET_SEALS).
  * Called by: the control thread, before any other use of the fd.
- * @return 0; -EPERM (refused, logged with the filesystem type).
+ * @return 0; -EPERM (refused, logged with the filesystem type); -EBADF
+ *   (not an open fd).
  */
 int vhu_mem_check_fs(const char *what, int fd);
+
+/*
+ * The page size a mapping of fd is made of: the huge page size on
+ * hugetlbfs, else the system's.
+ * Called by: the control thread, after vhu_mem_check_fs().
+ * @return 0 and *page_size; -errno of fstatfs, -EINVAL (logged).
+ */
+int vhu_mem_fd_page_size(const char *what, int fd, uint64_t *page_size);
 
 /*
  * Build a table from a SET_MEM_TABLE payload: validate every region (size
@@ -133,8 +143,10 @@ int vhu_mem_table_remove(const struct vhu_mem_table *old,
  * Release a table: drop its references to its mappings and munmap those
  * no other table holds. NULL is a no-op.
  * Called by: the control thread, only once no datapath can use the table.
+ * @return the SIGBUS faults (vhu_guard.h) of the mappings it unmapped, for
+ *   the device to report: a fault is not forgotten with its mapping.
  */
-void vhu_mem_table_free(struct vhu_mem_table *table);
+uint64_t vhu_mem_table_free(struct vhu_mem_table *table);
 
 /*
  * Translate a front-end virtual address range (ring addresses in

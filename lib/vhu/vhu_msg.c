@@ -198,24 +198,17 @@ vhu_msg_validate(struct vhu_device *dev, const struct vhu_msg_rule *rule,
 	return 0;
 }
 
-/* Whether the front-end asked for an ack it can get. */
-static bool
-vhu_msg_wants_ack(const struct vhu_device *dev, const struct vhu_msg *msg)
-{
-	return (msg->hdr.flags & VHU_WIRE_F_NEED_REPLY) &&
-		vhu_dev_has_protocol_feature(dev, VHU_PROTO_F_REPLY_ACK);
-}
-
-/* Run the handler if ret (of validation and hold) is 0, then reply and
- * close the fds left. rule NULL: an unknown request (ret set). */
+/* Run the handler if ret (of validation and hold) is 0 and run, then
+ * reply and close the fds left. rule NULL: an unknown request (ret
+ * set). */
 static int
 vhu_msg_finish(struct vhu_device *dev, const struct vhu_msg_rule *rule,
-		struct vhu_msg *msg, int ret)
+		struct vhu_msg *msg, int ret, bool run)
 {
 	uint32_t req = msg->hdr.request;
 	struct vhu_reply reply = { .size = 0 };
 
-	if (ret == 0) {
+	if (ret == 0 && run) {
 		/* A handler changes stored state; what bursts see is derived
 		 * from it again, for every ring in scope, before any reply. */
 		ret = rule->handler(dev, msg, &reply);
@@ -246,7 +239,7 @@ vhu_msg_finish(struct vhu_device *dev, const struct vhu_msg_rule *rule,
 	}
 	if (ret != 0)
 		dev->stats.messages_failed++;
-	if (vhu_msg_wants_ack(dev, msg)) {
+	if (msg->want_ack) {
 		/* The handler's real result: 0 on success, else the errno. */
 		uint64_t ack = ret == 0 ? 0 : (uint64_t)-ret;
 
@@ -266,11 +259,13 @@ vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
 	dev->stats.messages++;
 	if (req < VHU_REQ_MAX && vhu_msg_rules[req].handler != NULL)
 		rule = &vhu_msg_rules[req];
+	msg->want_ack = (msg->hdr.flags & VHU_WIRE_F_NEED_REPLY) &&
+		vhu_dev_has_protocol_feature(dev, VHU_PROTO_F_REPLY_ACK);
 
 	if (rule == NULL) {
 		VHU_DEV_LOG(ERR, dev, "unknown or unsupported request %u "
 			    "(%u bytes, %u fds)", req, msg->hdr.size, msg->nfds);
-		return vhu_msg_finish(dev, NULL, msg, -EOPNOTSUPP);
+		return vhu_msg_finish(dev, NULL, msg, -EOPNOTSUPP, false);
 	}
 	VHU_DEV_LOG(DEBUG, dev, "%s (%u bytes, %u fds)", rule->name,
 		    msg->hdr.size, msg->nfds);
@@ -286,7 +281,7 @@ vhu_msg_dispatch(struct vhu_device *dev, struct vhu_msg *msg)
 			    rule->name);
 		return VHU_MSG_PARKED;
 	}
-	return vhu_msg_finish(dev, rule, msg, ret);
+	return vhu_msg_finish(dev, rule, msg, ret, true);
 }
 
 int
@@ -294,11 +289,20 @@ vhu_msg_resume(struct vhu_device *dev, struct vhu_msg *msg, bool expired)
 {
 	const struct vhu_msg_rule *rule = &vhu_msg_rules[msg->hdr.request];
 
+	int ret;
+
 	if (vhu_dev_hold_quiet(dev, rule->pause, msg->ring))
-		return vhu_msg_finish(dev, rule, msg, 0);
+		return vhu_msg_finish(dev, rule, msg, 0, true);
 	if (!expired)
 		return VHU_MSG_PARKED;
-	return vhu_msg_finish(dev, rule, msg,
-			      vhu_dev_hold_expire(dev, rule->pause, msg->ring,
-						  VHU_QUIESCE_TIMEOUT_MS));
+	ret = vhu_dev_hold_expire(dev, rule->pause, msg->ring,
+				  VHU_QUIESCE_TIMEOUT_MS);
+	if (rule->handler == vhu_msg_reset_device) {
+		/* A reset cannot be refused: the front-end goes on as if it
+		 * happened (QEMU does not wait for its ack). It runs once the
+		 * late burst ends. */
+		vhu_dev_reset_later(dev, false);
+		return vhu_msg_finish(dev, rule, msg, 0, false);
+	}
+	return vhu_msg_finish(dev, rule, msg, ret, true);
 }

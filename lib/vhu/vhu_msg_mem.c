@@ -93,9 +93,9 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 {
 	uint64_t size = msg->payload.log.mmap_size;
 	uint64_t offset = msg->payload.log.mmap_offset;
-	long page = sysconf(_SC_PAGESIZE);
 	struct vhu_guard *guard;
-	uint64_t aligned, len;
+	uint64_t aligned, len, page;
+	int ret;
 	struct stat st;
 	void *addr;
 
@@ -116,15 +116,19 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 			    size, (uint64_t)st.st_size);
 		return -EINVAL;
 	}
-	aligned = offset & ~((uint64_t)page - 1);
-	len = size + (offset - aligned);
+	/* A log on hugetlbfs is mapped (and guarded) in huge pages. */
+	ret = vhu_mem_fd_page_size("SET_LOG_BASE", msg->fds[0], &page);
+	if (ret != 0)
+		return ret;
+	aligned = offset & ~(page - 1);
+	len = RTE_ALIGN_CEIL(size + (offset - aligned), page);
 	addr = vhu_mem_map_shared(msg->fds[0], aligned, len);
 	if (addr == MAP_FAILED) {
 		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: mmap: %s", strerror(errno));
 		return -errno;
 	}
 
-	guard = vhu_guard_add(addr, len, (size_t)page);
+	guard = vhu_guard_add(addr, len, page);
 	if (guard == NULL) {
 		VHU_DEV_LOG(ERR, dev, "SET_LOG_BASE: out of memory");
 		munmap(addr, len);
@@ -133,7 +137,7 @@ vhu_msg_set_log_base(struct vhu_device *dev, struct vhu_msg *msg,
 
 	/* Every ring is held: no burst still logs into the old log, and
 	 * the dispatcher derives the rings' log from the new one. */
-	vhu_guard_remove(dev->log_guard);
+	dev->guard_faults_dropped += vhu_guard_remove(dev->log_guard);
 	vhu_unmap_release(dev->log_map_addr, dev->log_map_len, "dirty log");
 	dev->log_guard = guard;
 	dev->log_map_addr = addr;

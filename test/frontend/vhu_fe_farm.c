@@ -113,6 +113,8 @@ vhu_fe_farm_start(struct vhu_fe_farm *farm, const char (*paths)[108],
 		close(cmd_pipe[1]);
 		return err;
 	}
+	/* A child that died makes our writes fail (-1), not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	fflush(NULL);
 	child = fork();
 	if (child == 0) {
@@ -146,6 +148,26 @@ farm_do(struct vhu_fe_farm *farm, char cmd)
 	return ack;
 }
 
+/* Reap the child, killing it if it has not ended within 10 s. */
+static int
+farm_reap(pid_t child)
+{
+	int status = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		pid_t r = waitpid(child, &status, WNOHANG);
+
+		if (r == child)
+			return status;
+		if (r < 0)
+			return -1;
+		usleep(10000);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	return -1;
+}
+
 int
 vhu_fe_farm_connect(struct vhu_fe_farm *farm)
 {
@@ -161,13 +183,13 @@ vhu_fe_farm_disconnect(struct vhu_fe_farm *farm)
 int
 vhu_fe_farm_stop(struct vhu_fe_farm *farm)
 {
-	int status = 0;
+	int status;
 
 	if (write(farm->cmd_fd, &(char){ FARM_QUIT }, 1) != 1)
 		kill(farm->child, SIGKILL);
 	close(farm->cmd_fd);
 	close(farm->ack_fd);
-	if (waitpid(farm->child, &status, 0) != farm->child)
-		return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	status = farm_reap(farm->child);
+	return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ?
+		0 : -1;
 }

@@ -29,7 +29,9 @@ struct vhu_fe_farm {
  * (1..VHU_FE_FARM_MAX, served by VHU_FE_FARM_THREADS threads), packed
  * rings if asked, replies awaited up to timeout_ms. Fork before starting
  * threads the child should not inherit (a sanitizer's allocator may hold
- * a lock across fork()). The caller's stdio is flushed first.
+ * a lock across fork()). The caller's stdio is flushed first, and
+ * SIGPIPE is ignored in the caller from then on (a dead child makes the
+ * commands fail instead).
  * @return 0; -errno (nothing left running).
  */
 int vhu_fe_farm_start(struct vhu_fe_farm *farm, const char (*paths)[108],

@@ -1045,6 +1045,26 @@ test_unmap_off_control_thread(void)
 	sem_destroy(&stall.release);
 }
 
+/*
+ * Whether a request is acked is decided by the protocol features in
+ * force when it arrives: SET_PROTOCOL_FEATURES with NEED_REPLY that
+ * turns REPLY_ACK off is still acked (the front-end waits for it).
+ */
+static void
+test_ack_decided_on_arrival(void)
+{
+	struct vt_dev t = { 0 };
+	uint64_t pf;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "ackoff", 1, no_kick_injection), 0);
+	pf = vhu_fe_protocol_features(t.fe);
+	VT_CHECK(pf & F(VHU_PROTO_F_REPLY_ACK));
+	pf &= ~F(VHU_PROTO_F_REPLY_ACK);
+	VT_CHECK_EQ(req(t.fe, VHU_REQ_SET_PROTOCOL_FEATURES, &pf, sizeof(pf),
+			NULL, 0), 0);
+	vt_dev_close(&t);
+}
+
 static void
 test_register_errors(void)
 {
@@ -1095,6 +1115,7 @@ static const struct vhu_test_case cases[] = {
 	{ "kick_unconfigured_ring", test_kick_unconfigured_ring },
 	{ "other_devices_unaffected", test_other_devices_unaffected },
 	{ "unmap_off_control_thread", test_unmap_off_control_thread },
+	{ "ack_decided_on_arrival", test_ack_decided_on_arrival },
 	{ "register_errors", test_register_errors },
 };
 

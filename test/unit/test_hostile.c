@@ -983,7 +983,7 @@ fuse_file_checks(struct vt_dev *t)
 {
 	uint64_t seq = 0;
 	char path[96];
-	int fd;
+	int fd, fd2;
 
 	snprintf(path, sizeof(path), "%s/mem", fz.mnt);
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -994,6 +994,15 @@ fuse_file_checks(struct vt_dev *t)
 	VT_CHECK_EQ(vhu_fe_last_ack(t->fe), EPERM);
 	VT_CHECK_EQ(vt_fe_send(t->fe, 0, 3, 64, 0), 0);
 	VT_CHECK_EQ(vt_be_recv(t->dev, 0, 3, &seq), 3);
+	/* Unmounted lazily, the file's mount is in no mountinfo (as one of
+	 * another mount namespace would be), and the file still works. */
+	fd2 = open(path, O_RDWR | O_CLOEXEC);
+	VT_CHECK(fd2 >= 0);
+	VT_CHECK_EQ(umount2(fz.mnt, MNT_DETACH), 0);
+	VT_CHECK_EQ(add_mem_reg(t->fe, fd2, 1ULL << 40, FUSE_FILE_SIZE,
+				1ULL << 45), -EREMOTEIO);
+	VT_CHECK_EQ(vhu_fe_last_ack(t->fe), EPERM);
+	close(fd2);
 	/* SET_LOG_BASE's reply carries data: a refusal closes the
 	 * connection. */
 	VT_CHECK(set_log_base(t->fe, fd, FUSE_FILE_SIZE) != 0);
@@ -1026,6 +1035,38 @@ test_fuse_memory_refused(void)
 	vt_dev_close(&t);
 	fuse_down();
 	VT_CHECK(ok);
+}
+
+/*
+ * A reset cannot be refused (QEMU sends RESET_OWNER on a guest reboot
+ * and goes on): one whose rings stay busy past the 5 s bound is acked
+ * and runs as soon as the late burst ends, instead of leaving the rings
+ * running with their old state.
+ */
+static void
+test_late_reset_still_resets(void)
+{
+	struct vt_dev t = { 0 };
+	struct stuck_burst s;
+	struct vhu_vring *vr;
+	struct vhu_fe_req r = {
+		.request = VHU_REQ_RESET_OWNER,
+		.flags = VHU_WIRE_F_NEED_REPLY,
+	};
+	bool ok_while_stuck;
+	int ret;
+
+	VT_CHECK_EQ(vt_dev_up(&t, "latereset", 1, tweak_slow_replies), 0);
+	vr = &t.dev->rings[1];
+	VT_CHECK(stuck_burst_begin(&s, vr));
+	ret = vhu_fe_request(t.fe, &r);
+	/* Still waiting for the burst: nothing reset under it. */
+	ok_while_stuck = vr->started && dp_mode(vr) == VHU_DP_STOPPED;
+	stuck_burst_end(&s);
+	VT_CHECK_EQ(ret, 0);
+	VT_CHECK(ok_while_stuck);
+	VT_CHECK(VT_WAIT(!vr->started));
+	vt_dev_close(&t);
 }
 
 /* Threads of this process named vhu-ctrl. */
@@ -1090,6 +1131,7 @@ static const struct vhu_test_case cases[] = {
 	{ "log_fd_signalled", test_log_fd_signalled },
 	{ "quiesce_timeout_changes_nothing", test_quiesce_timeout_changes_nothing },
 	{ "late_burst_parks_request", test_late_burst_parks_request },
+	{ "late_reset_still_resets", test_late_reset_still_resets },
 	{ "shrunk_guest_memory", test_shrunk_guest_memory },
 	{ "fuse_memory_refused", test_fuse_memory_refused },
 	{ "ctrl_thread_ends_with_last_device", test_ctrl_thread_ends_with_last_device },

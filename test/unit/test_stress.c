@@ -239,6 +239,9 @@ struct footprint {
 static struct footprint
 footprint_now(void)
 {
+	/* Unmaps handed to vhu-unmap are done before anything is read (the
+	 * initialisers below may be evaluated in any order). */
+	vhu_unmap_flush();
 	return (struct footprint){ .rss = vhu_test_rss_bytes(),
 		.fds = vhu_test_count_fds(), .maps = vt_count_memfd_maps() };
 }
