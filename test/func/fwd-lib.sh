@@ -176,7 +176,7 @@ fwd_value() {
 fwd_quit() {
 	local rc=0
 	fwd_cmd "$1" quit
-	vt_wait "$1" 60 || rc=$?
+	vt_wait_quit "$1" 60 || rc=$?
 	[ "$rc" = 0 ] || vt_fail "$1: testpmd exited with $rc"
 }
 

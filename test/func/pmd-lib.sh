@@ -277,7 +277,7 @@ pmd_wait_rings() {
 pmd_quit() {
 	local rc=0
 	pmd_cmd "$1" quit
-	vt_wait "$1" 60 || rc=$?
+	vt_wait_quit "$1" 60 || rc=$?
 	pmd_check_log "$1"
 	[ "$rc" = 0 ] || vt_fail "$1: testpmd exited with $rc"
 }
