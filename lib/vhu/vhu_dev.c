@@ -86,19 +86,6 @@ vhu_dev_hold_expire(struct vhu_device *dev, enum vhu_pause_scope scope,
 	return -ETIMEDOUT;
 }
 
-int
-vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
-		uint16_t ring)
-{
-	int ret = vhu_dev_hold_begin(dev, scope, ring,
-				     VHU_QUIESCE_TIMEOUT_MS);
-
-	if (ret == -EINPROGRESS)
-		ret = vhu_dev_hold_expire(dev, scope, ring,
-					  VHU_QUIESCE_TIMEOUT_MS);
-	return ret;
-}
-
 void
 vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
 		uint16_t ring)

@@ -286,13 +286,9 @@ bool vhu_dev_hold_quiet(struct vhu_device *dev, enum vhu_pause_scope scope,
 int vhu_dev_hold_expire(struct vhu_device *dev, enum vhu_pause_scope scope,
 		uint16_t ring, unsigned int waited_ms);
 
-/* vhu_dev_hold_begin() that waits up to VHU_QUIESCE_TIMEOUT_MS, then
- * gives up (vhu_dev_hold_expire()): 0, -ETIMEDOUT or -EBUSY. */
-int vhu_dev_hold(struct vhu_device *dev, enum vhu_pause_scope scope,
-		uint16_t ring);
-
 /* Derive and publish the views of the rings in scope (vhu_vring_publish),
- * after vhu_dev_hold() succeeded for the same scope. */
+ * after vhu_dev_hold_begin() (or a later vhu_dev_hold_quiet()) said
+ * the rings are quiet, for the same scope. */
 void vhu_dev_release(struct vhu_device *dev, enum vhu_pause_scope scope,
 		uint16_t ring);
 
@@ -318,7 +314,8 @@ extern unsigned int vhu_dev_resets_pending;
  * Return the device to its initial state: rings stopped and reset,
  * memory and log unmapped, features cleared. disconnect: also forget the
  * owner and protocol features (the front-end is gone).
- * Precondition: vhu_dev_hold(dev, VHU_PAUSE_DEVICE, 0) succeeded.
+ * Precondition: every ring is paused and quiet (vhu_dev_hold_begin()
+ * with VHU_PAUSE_DEVICE, or held rings vhu_dev_retry_held() found quiet).
  */
 void vhu_dev_reset(struct vhu_device *dev, bool disconnect);
 

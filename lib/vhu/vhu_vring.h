@@ -8,7 +8,7 @@
  * Changing what a running ring's bursts read (addresses, memory table,
  * call fd, features, log) always goes pause → quiesce → change → publish,
  * and only the dispatcher does it, for the rings the request table says
- * (vhu_dev_hold / vhu_dev_release): vhu_vring_pause() makes bursts return
+ * (vhu_dev_hold_begin / vhu_dev_release): vhu_vring_pause() makes bursts return
  * at once without touching the ring, vhu_sync_quiesce() waits for bursts
  * already inside, and vhu_vring_publish() derives the whole view again
  * and releases it. The functions below change stored state only.
