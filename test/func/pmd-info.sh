@@ -15,7 +15,10 @@
 #    GUEST_TSO4/6 always, HOST_TSO4/6 only with tso=1;
 #  - the RX offload capabilities: TCP/UDP_CKSUM with the default
 #    legacy-ol-flags=0, TCP_LRO too with tso=1, neither with
-#    legacy-ol-flags=1.
+#    legacy-ol-flags=1;
+#  - an RX queue of a started port stops, is set up again (a new mempool,
+#    as vhu-fwd does when a port changes NUMA node) and starts, and a
+#    front-end's packets then arrive through it.
 #
 # Usage: pmd-info.sh PLUGIN VHU_FE
 set -u
@@ -145,6 +148,27 @@ rxcapa capa-tso "tso=1"
 rxcapa capa-legacy "tso=1,legacy-ol-flags=1"
 [[ " $CAPA " != *"CKSUM"* && " $CAPA " != *" TCP_LRO "* ]] ||
 	vt_fail "legacy-ol-flags=1: no RX checksum or LRO capability expected: $CAPA"
+
+vt_log "--- an RX queue set up again while the port runs"
+pmd_be rxq 1 "iface=$S" --forward-mode=rxonly
+for cmd in "port 0 rxq 0 stop" "port 0 rxq 0 setup" "port 0 rxq 0 start"; do
+	pmd_do rxq "$cmd" "testpmd> "
+	pmd_do rxq "show rxq info 0 0" "Rx queue state: "
+	m=$PMD_MARK
+	state=$(pmd_value rxq "$m" state)
+	vt_log "after '$cmd': $state"
+	[ "$cmd" = "port 0 rxq 0 start" ] && want=started || want=stopped
+	vt_assert_eq "$state" "$want" "RX queue state after '$cmd'"
+done
+pmd_after rxq 0 | grep -E "not supported|Fail|rror" &&
+	vt_fail "a queue command failed"
+pmd_start rxq
+timeout 60 "$VHU_FE" --path "$S" --tx 10 --timeout 30 >"$VT_DIR/rxq.fe" 2>&1 ||
+	vt_fail "vhu-fe failed: $(cat "$VT_DIR/rxq.fe")"
+pmd_stop rxq
+vt_assert_eq "$(pmd_total rxq "$PMD_MARK" RX-packets)" 10 \
+	"packets through the queue set up again"
+pmd_quit rxq
 
 pmd_testpmd_i alias 1 "${PMD_ENV[@]}" -- -d "$PMD_PLUGIN" \
 	--vdev "eth_vhu0,iface=$S,queues=3" -- --rxq=3 --txq=3

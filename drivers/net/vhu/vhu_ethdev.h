@@ -96,9 +96,11 @@ struct vhu_ethdev_rxq {
 	struct rte_mempool *mp;
 	uint16_t qp;
 	uint16_t port_id;
+	uint16_t nb_desc;	/* as the application asked; sizes nothing */
 	/* Complete the partial checksums lib/vhu left (RX_L4_CKSUM_NONE):
 	 * compliant flags, and the application did not enable RX TCP/UDP
-	 * checksum offload (net_vhost's rx_sw_csum). Set at port start. */
+	 * checksum offload (net_vhost's rx_sw_csum). Set at port start and
+	 * at a set-up. */
 	bool sw_cksum;
 } __rte_cache_aligned;
 

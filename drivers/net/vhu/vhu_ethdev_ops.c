@@ -4,7 +4,10 @@
  * MTU, MAC and receive modes. Stats are in vhu_ethdev_stats.c.
  *
  * A vhost-user port has no hardware to program: start/stop decide only
- * whether the application polls (see vhu_ethdev.h), the MAC address and
+ * whether the application polls (see vhu_ethdev.h), and so do the RX
+ * queues' own start/stop, which let an application set a queue up again
+ * on a started port (another mempool: vhu-fwd does when the port moves
+ * to another NUMA node). The MAC address and
  * receive modes filter nothing (every frame the guest sends is received),
  * and the MTU is the application's to keep.
  */
@@ -79,11 +82,28 @@ vhu_ethdev_infos_get(struct rte_eth_dev *eth_dev,
 	info->tx_queue_offload_capa = 0;
 	info->flow_type_rss_offloads = 0;
 	info->speed_capa = RTE_ETH_LINK_SPEED_10G;
+	/* An RX queue holds no mbufs (the ring is the guest's): a stopped
+	 * one can take another mempool while the port runs. */
+	info->dev_capa = RTE_ETH_DEV_CAPA_RUNTIME_RX_QUEUE_SETUP;
 	info->default_rxportconf.burst_size = 32;
 	info->default_txportconf.burst_size = 32;
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
 	return 0;
+}
+
+/* RX checksum offload is a port setting (no per-queue capability), which
+ * a later configure may change without a queue setup: the queues learn it
+ * at start (as net_vhost's start does), and at a set-up on a started
+ * port. */
+static bool
+vhu_ethdev_rx_sw_cksum(const struct rte_eth_dev *eth_dev)
+{
+	const struct vhu_ethdev *priv = eth_dev->data->dev_private;
+
+	return (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) &&
+		!(eth_dev->data->dev_conf.rxmode.offloads &
+		  (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
 }
 
 static int
@@ -94,8 +114,8 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	struct vhu_ethdev *priv = eth_dev->data->dev_private;
 	struct vhu_ethdev_rxq *q;
 
-	/* The ring is the guest's: nb_desc has nothing to size. */
-	RTE_SET_USED(nb_desc);
+	/* The ring is the guest's: nb_desc has nothing to size (it is
+	 * only reported back). */
 	RTE_SET_USED(conf);
 	if (mp == NULL)
 		return -EINVAL;
@@ -107,8 +127,39 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	q->mp = mp;
 	q->qp = qid;
 	q->port_id = eth_dev->data->port_id;
+	q->nb_desc = nb_desc;
+	q->sw_cksum = vhu_ethdev_rx_sw_cksum(eth_dev);
 	eth_dev->data->rx_queues[qid] = q;
 	return 0;
+}
+
+/* ethdev allows these only on a started port, and a set-up only of a
+ * stopped queue: the application polls a queue only while it is started,
+ * and meanwhile the guest's packets wait in its ring. */
+static int
+vhu_ethdev_rx_queue_start(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	eth_dev->data->rx_queue_state[qid] = RTE_ETH_QUEUE_STATE_STARTED;
+	return 0;
+}
+
+static int
+vhu_ethdev_rx_queue_stop(struct rte_eth_dev *eth_dev, uint16_t qid)
+{
+	eth_dev->data->rx_queue_state[qid] = RTE_ETH_QUEUE_STATE_STOPPED;
+	return 0;
+}
+
+static void
+vhu_ethdev_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid,
+		struct rte_eth_rxq_info *info)
+{
+	const struct vhu_ethdev_rxq *q = eth_dev->data->rx_queues[qid];
+
+	info->mp = q->mp;
+	info->nb_desc = q->nb_desc;
+	info->scattered_rx = 1; /* guest frames larger than an mbuf chain */
+	info->queue_state = eth_dev->data->rx_queue_state[qid];
 }
 
 static void
@@ -165,14 +216,8 @@ vhu_ethdev_rx_queue_release(struct rte_eth_dev *eth_dev, uint16_t qid)
 static int
 vhu_ethdev_start(struct rte_eth_dev *eth_dev)
 {
-	const struct vhu_ethdev *priv = eth_dev->data->dev_private;
 	struct rte_eth_dev_data *data = eth_dev->data;
-	/* RX checksum offload is a port setting (no per-queue capability),
-	 * which a later configure may change without a queue setup: the
-	 * queues learn it here, as net_vhost's start does. */
-	bool sw_cksum = (priv->args.offloads & VHU_OFFLOAD_DEQUEUE_RX_FLAGS) &&
-		!(data->dev_conf.rxmode.offloads &
-		  (RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM));
+	bool sw_cksum = vhu_ethdev_rx_sw_cksum(eth_dev);
 	uint16_t i;
 
 	for (i = 0; i < data->nb_rx_queues; i++) {
@@ -293,6 +338,9 @@ const struct eth_dev_ops vhu_ethdev_ops = {
 	.rx_queue_setup = vhu_ethdev_rx_queue_setup,
 	.tx_queue_setup = vhu_ethdev_tx_queue_setup,
 	.rx_queue_release = vhu_ethdev_rx_queue_release,
+	.rx_queue_start = vhu_ethdev_rx_queue_start,
+	.rx_queue_stop = vhu_ethdev_rx_queue_stop,
+	.rxq_info_get = vhu_ethdev_rxq_info_get,
 	.tx_queue_release = vhu_ethdev_tx_queue_release,
 	.link_update = vhu_ethdev_link_update,
 	.promiscuous_enable = vhu_ethdev_rxmode_noop,
