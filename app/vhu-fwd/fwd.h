@@ -10,6 +10,8 @@
  *   worker.c      the worker loop and the bounded-retry transmit
  *   mode_io.c, mode_macswap.c, mode_rxonly.c, mode_txonly.c, mode_l2.c
  *                 the forwarding modes (one burst function each)
+ *   pools.c       mbuf pools per NUMA node; a port's RX queues follow
+ *                 its node (net_vhu: its guest memory's)
  *   mactable.c    the L2 MAC table (fwd_mac.h): lock-free lookups,
  *                 learning requests per lcore, aging, flush
  *   stats.c       counters, the live view, the final report
@@ -41,6 +43,7 @@
 #include <rte_ether.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #define FWD_MAX_PORTS RTE_MAX_ETHPORTS
 #define FWD_MAX_QUEUES 64          /* per port */
@@ -174,8 +177,14 @@ struct fwd_port {
 	bool started;
 	bool configured;
 	uint16_t nb_rxq, nb_txq;
+	uint16_t nb_rxd;             /* RX descriptors set up (main) */
 	/* Link as main last saw it; read by workers (relaxed). */
 	uint8_t up;
+	/* Set by main while it sets the RX queues up again: workers skip
+	 * this port's tasks (pools.c). */
+	uint8_t paused;
+	int rx_node;         /* node of the pool its RX queues take (main) */
+	int node_reported;   /* last node main said it cannot follow */
 	/* Counted by the event callbacks; main re-reads the link soon. */
 	uint32_t lsc_pending;
 	uint32_t qev_pending;
@@ -195,9 +204,16 @@ struct fwd_ctx {
 	struct fwd_config cfg;
 	uint16_t nb_ports;
 	struct fwd_port ports[FWD_MAX_PORTS];
+	/* The pool of the main lcore's node (txonly's frames, the default);
+	 * pools[] holds one per node in use, made by main, read by telemetry
+	 * under lock. nopool[node]: could not be made there. */
 	struct rte_mempool *pool;
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+	bool nopool[RTE_MAX_NUMA_NODES];
+	uint32_t pool_size;          /* mbufs in each */
 	unsigned int nb_workers;
 	struct fwd_worker *workers[RTE_MAX_LCORE];
+	struct rte_rcu_qsbr *qsv;    /* workers' quiescent states (lcores.c) */
 	struct fwd_mac_table *mac;   /* l2 only */
 	uint8_t running;             /* workers loop while set */
 	uint64_t hz;                 /* timer cycles per second */
@@ -255,6 +271,22 @@ fwd_port_up(const struct fwd_ctx *ctx, uint16_t port)
 {
 	return __atomic_load_n(&ctx->ports[port].up, __ATOMIC_RELAXED) != 0;
 }
+
+/* ---- pools.c ---- */
+
+/* Create the pool of the main lcore's node (fwd_ctx.pool), of --mbufs or
+ * a size computed from the ports. @return 0; -1 with a message. */
+int fwd_pools_create(struct fwd_ctx *ctx);
+/* The pool on node (made on first use, by main), or NULL with a message
+ * when none can be made there (no memory on that node). */
+struct rte_mempool *fwd_pool_of_node(struct fwd_ctx *ctx, int node);
+/* Main: when port i's NUMA node changed (net_vhu: its front-end's guest
+ * memory is elsewhere), set its RX queues up again with that node's pool,
+ * the workers kept off the port meanwhile. */
+void fwd_port_follow_node(struct fwd_ctx *ctx, uint16_t i);
+/* mbufs in all pools, and in use (telemetry, under fwd_ctx.lock). */
+uint64_t fwd_pools_mbufs(const struct fwd_ctx *ctx, bool in_use);
+void fwd_pools_free(struct fwd_ctx *ctx);
 
 /* ---- lcores.c ---- */
 

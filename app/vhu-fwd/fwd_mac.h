@@ -12,8 +12,9 @@
  *    lcore, the only writer, applies the requests (add, or move to the new
  *    port) every millisecond. A worker refreshes the last-seen time of a
  *    known MAC itself (one relaxed store, at most twice a second).
- *  - Deletion (aging, a port going down) is deferred with rte_rcu_qsbr:
- *    workers report a quiescent state once per loop; a deleted key's slot
+ *  - Deletion (aging, a port going down) is deferred with rte_rcu_qsbr
+ *    (the workers' fwd_ctx.qsv): workers report a quiescent state once
+ *    per loop; a deleted key's slot
  *    and its entry are reused only after every worker has passed one, so
  *    an entry a worker got from a lookup stays valid for its whole burst.
  *  - The telemetry thread reads the entries under fwd_ctx.lock, which
@@ -41,7 +42,7 @@ struct fwd_mac_deferred;
 
 struct fwd_mac_table {
 	struct rte_hash *hash;
-	struct rte_rcu_qsbr *qsv;
+	struct rte_rcu_qsbr *qsv;    /* fwd_ctx.qsv */
 	struct fwd_mac_entry *entries;
 	uint32_t capacity;
 	uint32_t nb_entries;
@@ -92,10 +93,6 @@ void fwd_mac_free(struct fwd_ctx *ctx);
 /* Worker: ask main to learn key behind port (deduplicated). */
 void fwd_mac_learn_request(struct fwd_worker *w, uint64_t key,
 		uint16_t port, uint64_t now);
-/* Worker: once per loop. */
-void fwd_mac_quiescent(struct fwd_worker *w);
-void fwd_mac_worker_online(struct fwd_worker *w);
-void fwd_mac_worker_offline(struct fwd_worker *w);
 
 /* Main: apply learning requests, reclaim, age. */
 void fwd_mac_service(struct fwd_ctx *ctx, uint64_t now);

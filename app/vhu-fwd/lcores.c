@@ -20,6 +20,7 @@
 
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "fwd.h"
 
@@ -197,6 +198,18 @@ fwd_lcores_assign(struct fwd_ctx *ctx)
 				goto fail;
 		}
 	}
+	/* Every worker reports a quiescent state once per round: main waits
+	 * for one to reuse a MAC table slot or to set a port's RX queues up
+	 * again (pools.c). */
+	ctx->qsv = rte_zmalloc("vhu_fwd_rcu",
+			       rte_rcu_qsbr_get_memsize(ctx->nb_workers),
+			       RTE_CACHE_LINE_SIZE);
+	if (ctx->qsv == NULL ||
+	    rte_rcu_qsbr_init(ctx->qsv, ctx->nb_workers) != 0)
+		goto fail;
+	for (i = 0; i < ctx->nb_workers; i++)
+		if (rte_rcu_qsbr_thread_register(ctx->qsv, i) != 0)
+			goto fail;
 	return 0;
 fail:
 	fprintf(stderr, "vhu-fwd: out of memory for the workers\n");
@@ -225,6 +238,8 @@ fwd_lcores_free(struct fwd_ctx *ctx)
 		ctx->workers[i] = NULL;
 	}
 	ctx->nb_workers = 0;
+	rte_free(ctx->qsv);
+	ctx->qsv = NULL;
 }
 
 void

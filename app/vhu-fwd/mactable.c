@@ -44,7 +44,6 @@ fwd_mac_create(struct fwd_ctx *ctx)
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
-	size_t qsv_size;
 	unsigned int i;
 
 	t = rte_zmalloc("vhu_fwd_mac", sizeof(*t), RTE_CACHE_LINE_SIZE);
@@ -75,10 +74,7 @@ fwd_mac_create(struct fwd_ctx *ctx)
 		t->free_ids[i] = t->capacity - 1 - i;
 	t->nb_free = t->capacity;
 
-	qsv_size = rte_rcu_qsbr_get_memsize(ctx->nb_workers);
-	t->qsv = rte_zmalloc("vhu_fwd_mac_rcu", qsv_size, RTE_CACHE_LINE_SIZE);
-	if (t->qsv == NULL || rte_rcu_qsbr_init(t->qsv, ctx->nb_workers) != 0)
-		goto nomem;
+	t->qsv = ctx->qsv; /* the workers' (lcores.c) */
 
 	t->aging_cycles = (uint64_t)cfg->mac_aging * ctx->hz;
 	t->refresh_cycles = ctx->hz / 2;
@@ -98,8 +94,6 @@ fwd_mac_create(struct fwd_ctx *ctx)
 				sizeof(*w->recent) * FWD_L2_RECENT,
 				RTE_CACHE_LINE_SIZE, socket);
 		if (w->learn == NULL || w->recent == NULL)
-			goto nomem;
-		if (rte_rcu_qsbr_thread_register(t->qsv, w->index) != 0)
 			goto nomem;
 	}
 	return 0;
@@ -131,29 +125,10 @@ fwd_mac_free(struct fwd_ctx *ctx)
 	ctx->mac = NULL;
 	pthread_mutex_unlock(&ctx->lock);
 	rte_hash_free(t->hash);
-	rte_free(t->qsv);
 	rte_free(t->entries);
 	rte_free(t->free_ids);
 	rte_free(t->deferred);
 	rte_free(t);
-}
-
-void
-fwd_mac_worker_online(struct fwd_worker *w)
-{
-	rte_rcu_qsbr_thread_online(w->ctx->mac->qsv, w->index);
-}
-
-void
-fwd_mac_worker_offline(struct fwd_worker *w)
-{
-	rte_rcu_qsbr_thread_offline(w->ctx->mac->qsv, w->index);
-}
-
-void
-fwd_mac_quiescent(struct fwd_worker *w)
-{
-	rte_rcu_qsbr_quiescent(w->ctx->mac->qsv, w->index);
 }
 
 void

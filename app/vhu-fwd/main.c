@@ -59,47 +59,6 @@ eal_has_huge_policy(int argc, char **argv)
 	return false;
 }
 
-static uint32_t
-default_mbufs(const struct fwd_ctx *ctx, unsigned int nb_ports)
-{
-	uint64_t n = 2048;
-	uint16_t pid;
-
-	/* Descriptor rings of real devices hold mbufs; net_vhu's hold none
-	 * (the rings are the guest's). */
-	RTE_ETH_FOREACH_DEV(pid) {
-		struct rte_eth_dev_info info;
-
-		if (rte_eth_dev_info_get(pid, &info) == 0 &&
-		    info.driver_name != NULL &&
-		    strcmp(info.driver_name, "net_vhu") == 0)
-			continue;
-		n += (uint64_t)ctx->cfg.queues * 2 * 1024;
-	}
-	/* Per lcore: its mempool cache and what a burst can hold. */
-	n += (uint64_t)rte_lcore_count() *
-		(256 + (uint64_t)ctx->cfg.burst * (nb_ports + 2));
-	return (uint32_t)RTE_MAX(n, 4096u);
-}
-
-static int
-pool_create(struct fwd_ctx *ctx)
-{
-	uint32_t n = ctx->cfg.mbufs != 0 ? ctx->cfg.mbufs :
-		default_mbufs(ctx, ctx->nb_ports);
-
-	ctx->pool = rte_pktmbuf_pool_create("vhu_fwd_mbufs", n, 256, 0,
-					    RTE_MBUF_DEFAULT_BUF_SIZE,
-					    (int)rte_socket_id());
-	if (ctx->pool == NULL) {
-		fprintf(stderr, "vhu-fwd: cannot create a pool of %u mbufs: "
-			"%s (give EAL -m more memory, or --mbufs fewer)\n", n,
-			rte_strerror(rte_errno));
-		return -1;
-	}
-	return 0;
-}
-
 static void
 print_banner(const struct fwd_ctx *ctx)
 {
@@ -112,8 +71,7 @@ print_banner(const struct fwd_ctx *ctx)
 	       "%u mbufs\n", fwd_mode_name(cfg->mode), ctx->nb_ports,
 	       ctx->nb_ports > 1 ? "s" : "", cfg->queues,
 	       cfg->queues > 1 ? "s" : "", cfg->burst,
-	       rte_mempool_avail_count(ctx->pool) +
-	       rte_mempool_in_use_count(ctx->pool));
+	       ctx->pool_size);
 	for (p = 0; p < ctx->nb_ports; p++) {
 		const struct fwd_port *port = &ctx->ports[p];
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -219,8 +177,7 @@ teardown(struct fwd_ctx *ctx, bool report)
 	fwd_ports_close(ctx);
 	fwd_mac_free(ctx);
 	fwd_lcores_free(ctx);
-	rte_mempool_free(ctx->pool);
-	ctx->pool = NULL;
+	fwd_pools_free(ctx);
 }
 
 int
@@ -285,7 +242,7 @@ main(int argc, char **argv)
 		eal_finish(rundir);
 		return 1;
 	}
-	if (pool_create(ctx) != 0 || fwd_lcores_assign(ctx) != 0 ||
+	if (fwd_pools_create(ctx) != 0 || fwd_lcores_assign(ctx) != 0 ||
 	    (ctx->cfg.mode == FWD_MODE_L2 && fwd_mac_create(ctx) != 0) ||
 	    fwd_ports_start(ctx) != 0 || fwd_telemetry_register(ctx) != 0) {
 		teardown(ctx, false);

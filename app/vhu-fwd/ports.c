@@ -13,7 +13,9 @@
  * for main; main re-reads every link every 100 ms anyway and at once
  * after an event, publishes it in fwd_port.up for the workers (which
  * then send nothing to a port that is down) and in l2 mode forgets the
- * MACs learned behind a port that went down.
+ * MACs learned behind a port that went down. A port that is up and whose
+ * NUMA node changed gets its RX queues set up again with that node's
+ * mbufs (pools.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -274,9 +276,15 @@ port_setup(struct fwd_ctx *ctx, struct fwd_port *p)
 	struct rte_eth_txconf txconf;
 	uint16_t nb_rxd = FWD_NB_RXD, nb_txd = FWD_NB_TXD, q;
 	int socket = rte_eth_dev_socket_id(p->id), ret;
+	struct rte_mempool *rx_pool;
 
 	if (socket < 0)
 		socket = (int)rte_socket_id();
+	rx_pool = fwd_pool_of_node(ctx, socket);
+	if (rx_pool == NULL) /* said why; the main lcore's node then */
+		rx_pool = ctx->pool;
+	p->rx_node = rx_pool->socket_id;
+	p->node_reported = -1;
 	ret = rte_eth_dev_info_get(p->id, &info);
 	if (ret != 0)
 		goto fail_ret;
@@ -299,10 +307,11 @@ port_setup(struct fwd_ctx *ctx, struct fwd_port *p)
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rxd, &nb_txd);
 	if (ret != 0)
 		goto fail_ret;
+	p->nb_rxd = nb_rxd;
 	for (q = 0; q < cfg->queues; q++) {
 		ret = rte_eth_rx_queue_setup(p->id, q, nb_rxd,
 					     (unsigned int)socket, NULL,
-					     ctx->pool);
+					     rx_pool);
 		if (ret != 0)
 			goto fail_ret;
 	}
@@ -387,10 +396,13 @@ fwd_ports_poll_link(struct fwd_ctx *ctx, bool all)
 			fwd_say(ctx, "port %u (%s): link went down and came "
 				"back\n", i, p->label);
 			fwd_mac_flush_port(ctx, i);
+			fwd_port_follow_node(ctx, i);
 			continue;
 		}
 		if (up != was && !up && ctx->mac != NULL)
 			fwd_mac_flush_port(ctx, i);
+		if (up)
+			fwd_port_follow_node(ctx, i);
 	}
 }
 

@@ -67,10 +67,8 @@ tel_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "burst", cfg->burst);
 	rte_tel_data_add_dict_u64(d, "tx_retries", cfg->tx_retries);
 	rte_tel_data_add_dict_u64(d, "workers", ctx->nb_workers);
-	rte_tel_data_add_dict_u64(d, "mbufs", rte_mempool_avail_count(ctx->pool) +
-				  rte_mempool_in_use_count(ctx->pool));
-	rte_tel_data_add_dict_u64(d, "mbufs_in_use",
-				  rte_mempool_in_use_count(ctx->pool));
+	rte_tel_data_add_dict_u64(d, "mbufs", fwd_pools_mbufs(ctx, false));
+	rte_tel_data_add_dict_u64(d, "mbufs_in_use", fwd_pools_mbufs(ctx, true));
 	rte_tel_data_add_dict_u64(d, "stats_period", cfg->stats_period);
 	if (cfg->mode == FWD_MODE_L2)
 		rte_tel_data_add_dict_u64(d, "mac_aging", cfg->mac_aging);
@@ -121,6 +119,11 @@ tel_port_dict(struct fwd_ctx *ctx, uint16_t p, struct rte_tel_data *d)
 				     fwd_port_up(ctx, p) ? "up" : "down");
 	rte_tel_data_add_dict_u64(d, "link_changes",
 		__atomic_load_n(&port->link_changes, __ATOMIC_RELAXED));
+	/* The port's node, and the node of the mbufs its RX queues take
+	 * (they follow the port's once it is up: pools.c). */
+	rte_tel_data_add_dict_int(d, "numa_node", rte_eth_dev_socket_id(port->id));
+	rte_tel_data_add_dict_int(d, "rx_mbufs_node",
+		__atomic_load_n(&port->rx_node, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "rx_packets", c.rx_packets);
 	rte_tel_data_add_dict_u64(d, "rx_bytes", c.rx_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_packets", c.tx_packets);

@@ -3,9 +3,11 @@
  * The worker loop and the transmit every mode uses.
  *
  * A worker polls its tasks round-robin, one burst each, forever: no
- * sleep, no lock, no system call. In l2 mode it reports an RCU quiescent
- * state once per round (fwd_mac.h). It stops when main clears
- * fwd_ctx.running, which main then waits for with rte_eal_mp_wait_lcore().
+ * sleep, no lock, no system call. It skips the tasks of a port main has
+ * paused, and reports an RCU quiescent state once per round (fwd_ctx.qsv:
+ * main waits for one before it touches a paused port's RX queues or
+ * reuses a MAC table slot). It stops when main clears fwd_ctx.running,
+ * which main then waits for with rte_eal_mp_wait_lcore().
  */
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -28,19 +30,23 @@ fwd_worker_main(void *arg)
 	struct fwd_worker *w = arg;
 	struct fwd_ctx *ctx = w->ctx;
 	const fwd_burst_fn burst = fwd_burst_fns[ctx->cfg.mode];
-	const bool l2 = ctx->mac != NULL;
 	unsigned int i;
 
-	if (l2)
-		fwd_mac_worker_online(w);
+	rte_rcu_qsbr_thread_online(ctx->qsv, w->index);
 	while (__atomic_load_n(&ctx->running, __ATOMIC_RELAXED)) {
-		for (i = 0; i < w->nb_tasks; i++)
-			burst(w, &w->tasks[i]);
-		if (l2)
-			fwd_mac_quiescent(w);
+		for (i = 0; i < w->nb_tasks; i++) {
+			struct fwd_task *t = &w->tasks[i];
+
+			/* Main pauses, then waits for our next quiescent
+			 * state: its token load orders main's store before
+			 * the rounds that follow. */
+			if (likely(!__atomic_load_n(&ctx->ports[t->port].paused,
+						    __ATOMIC_ACQUIRE)))
+				burst(w, t);
+		}
+		rte_rcu_qsbr_quiescent(ctx->qsv, w->index);
 	}
-	if (l2)
-		fwd_mac_worker_offline(w);
+	rte_rcu_qsbr_thread_offline(ctx->qsv, w->index);
 	return 0;
 }
 

@@ -434,10 +434,16 @@ class Qemu(Proc):
     starts. """
 
     def __init__(self, run, name, nics, ips, mem=192, smp=1, incoming=None,
-                 extra=None, boot_timeout=120, ready=True):
+                 extra=None, boot_timeout=120, ready=True, nodes=1,
+                 hostroot=False, hugepages=0):
         """nics: list of dicts: sock (path), mac, and optional server
         (QEMU listens: vhu connects as client), queues (queue pairs),
-        packed (packed=on), features (extra virtio-net-pci properties)."""
+        packed (packed=on), features (extra virtio-net-pci properties).
+        nodes: NUMA nodes, each with mem MiB and one of the smp vCPUs
+        (vCPU i on node i). hostroot: the guest's commands run on the
+        host's / (read-only, over 9p), so the guest runs this build's
+        programs. hugepages: 2 MiB hugepages the guest reserves on each
+        node."""
         kernel, initrd = run.guest_image()
         self.qmp_path = run.path(f'{name}.qmp')
         kvm = kvm_works()
@@ -447,18 +453,30 @@ class Qemu(Proc):
         # memfd for minutes on this 2-core VM. VHU_VM_NO_HUGE=1: 4 KiB.
         free, size = hugepages_free()
         huge = ',hugetlb=on,hugetlbsize=2M' if not os.environ.get('VHU_VM_NO_HUGE') \
-            and size == 2048 and free >= mem // 2 + 128 else ''
+            and size == 2048 and free >= nodes * mem // 2 + 128 else ''
+        if nodes > smp:
+            raise Fail(f'{name}: {nodes} NUMA nodes need as many vCPUs, not {smp}')
+        memory = []
+        for i in range(nodes):
+            memory += ['-object', f'memory-backend-memfd,id=mem{i},size={mem}M,share=on{huge}',
+                       '-numa', f'node,nodeid={i},memdev=mem{i}' +
+                       (f',cpus={i}' if nodes > 1 else '')]
+        append = ('console=ttyS0 quiet panic=-1 ipv6.disable=1 '
+                  f'vhu.name={name} vhu.ip={",".join(ips)}')
+        if hostroot:
+            append += ' vhu.hostroot=1'
+            memory += ['-virtfs', 'local,path=/,mount_tag=vhuhost,security_model=none,'
+                       'readonly=on,multidevs=remap']
+        if hugepages:
+            append += f' vhu.hugepages={hugepages}'
         args = [qemu_binary(), '-name', name, '-nodefaults', '-no-user-config',
                 '-machine', 'q35,accel=' + ('kvm' if kvm else 'tcg'),
                 '-cpu', 'host' if kvm else 'max', '-smp', str(smp),
-                '-m', f'{mem}M',
-                '-object', f'memory-backend-memfd,id=mem,size={mem}M,share=on{huge}',
-                '-numa', 'node,memdev=mem',
+                '-m', f'{nodes * mem}M'] + memory + [
                 '-kernel', kernel, '-initrd', initrd,
                 # No IPv6: its autoconfiguration traffic would come and go
                 # at random through counts the tests compare.
-                '-append', 'console=ttyS0 quiet panic=-1 ipv6.disable=1 '
-                f'vhu.name={name} vhu.ip={",".join(ips)}',
+                '-append', append,
                 '-display', 'none', '-vga', 'none', '-serial', 'stdio',
                 '-qmp', f'unix:{self.qmp_path},server=on,wait=off',
                 '-no-reboot']
