@@ -42,6 +42,7 @@
 #include <rte_common.h>
 #include <rte_ether.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
@@ -185,6 +186,7 @@ struct fwd_port {
 	uint8_t paused;
 	int rx_node;         /* node of the pool its RX queues take (main) */
 	int node_reported;   /* last node main said it cannot follow */
+	bool rx_broken;      /* a set-up failed: no RX queue, stays paused */
 	/* Counted by the event callbacks; main re-reads the link soon. */
 	uint32_t lsc_pending;
 	uint32_t qev_pending;
@@ -265,6 +267,17 @@ void fwd_ports_stop(struct fwd_ctx *ctx);
 void fwd_ports_close(struct fwd_ctx *ctx);
 /* Log net_vhu queue-state changes (main). */
 void fwd_ports_queue_events(struct fwd_ctx *ctx);
+
+/* A worker's own memory: on its lcore's node, or on any node when that
+ * one has no EAL memory (an lcore on a node --socket-mem left out). */
+static inline void *
+fwd_zmalloc_near(const char *what, size_t size, int socket)
+{
+	void *p = rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE, socket);
+
+	return p != NULL ? p :
+		rte_zmalloc_socket(what, size, RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY);
+}
 
 static inline bool
 fwd_port_up(const struct fwd_ctx *ctx, uint16_t port)

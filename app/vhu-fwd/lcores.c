@@ -101,13 +101,11 @@ worker_of(struct fwd_ctx *ctx, struct fwd_worker **by_lcore,
 
 	if (w != NULL)
 		return w;
-	w = rte_zmalloc_socket("vhu_fwd_worker", sizeof(*w),
-			       RTE_CACHE_LINE_SIZE, socket);
+	w = fwd_zmalloc_near("vhu_fwd_worker", sizeof(*w), socket);
 	if (w == NULL)
 		return NULL;
-	w->tasks = rte_zmalloc_socket("vhu_fwd_tasks",
-			sizeof(*w->tasks) * ctx->nb_ports * ctx->cfg.queues,
-			RTE_CACHE_LINE_SIZE, socket);
+	w->tasks = fwd_zmalloc_near("vhu_fwd_tasks", sizeof(*w->tasks) *
+				    ctx->nb_ports * ctx->cfg.queues, socket);
 	if (w->tasks == NULL) {
 		rte_free(w);
 		return NULL;
@@ -190,9 +188,8 @@ fwd_lcores_assign(struct fwd_ctx *ctx)
 		w->l2_txq = (uint16_t)w->index;
 		ctx->workers[ctx->nb_workers++] = w;
 		if (cfg->mode == FWD_MODE_L2) {
-			w->txbufs = rte_zmalloc_socket("vhu_fwd_txbufs",
+			w->txbufs = fwd_zmalloc_near("vhu_fwd_txbufs",
 					sizeof(*w->txbufs) * ctx->nb_ports,
-					RTE_CACHE_LINE_SIZE,
 					(int)rte_lcore_to_socket_id(lcore));
 			if (w->txbufs == NULL)
 				goto fail;

@@ -90,9 +90,12 @@ fwd_mac_create(struct fwd_ctx *ctx)
 		w->learn = rte_ring_create_elem(name, sizeof(uint64_t),
 				FWD_L2_LEARN_RING, socket,
 				RING_F_SP_ENQ | RING_F_SC_DEQ);
-		w->recent = rte_zmalloc_socket("vhu_fwd_recent",
-				sizeof(*w->recent) * FWD_L2_RECENT,
-				RTE_CACHE_LINE_SIZE, socket);
+		if (w->learn == NULL) /* no EAL memory on its node */
+			w->learn = rte_ring_create_elem(name, sizeof(uint64_t),
+					FWD_L2_LEARN_RING, SOCKET_ID_ANY,
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		w->recent = fwd_zmalloc_near("vhu_fwd_recent",
+				sizeof(*w->recent) * FWD_L2_RECENT, socket);
 		if (w->learn == NULL || w->recent == NULL)
 			goto nomem;
 	}

@@ -60,8 +60,7 @@ fwd_txgen_create(const struct fwd_ctx *ctx, uint16_t port, uint16_t queue,
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *udp;
 
-	g = rte_zmalloc_socket("vhu_fwd_txgen", sizeof(*g), RTE_CACHE_LINE_SIZE,
-			       socket);
+	g = fwd_zmalloc_near("vhu_fwd_txgen", sizeof(*g), socket);
 	if (g == NULL)
 		return NULL;
 	g->pool = ctx->pool;

@@ -108,15 +108,19 @@ fwd_pool_of_node(struct fwd_ctx *ctx, int node)
 	return mp;
 }
 
-/* Set port p's RX queues up with mp. Workers are off the port. */
+/* Set port p's RX queues up with mp. Workers are off the port. A queue
+ * ethdev released in a failed set-up has nothing to stop. */
 static int
 rxqs_setup(struct fwd_port *p, struct rte_mempool *mp, int node)
 {
+	struct rte_eth_rxq_info qi;
 	uint16_t q;
 	int ret;
 
 	for (q = 0; q < p->nb_rxq; q++) {
-		ret = rte_eth_dev_rx_queue_stop(p->id, q);
+		ret = 0;
+		if (rte_eth_rx_queue_info_get(p->id, q, &qi) != -EINVAL)
+			ret = rte_eth_dev_rx_queue_stop(p->id, q);
 		if (ret == 0)
 			ret = rte_eth_rx_queue_setup(p->id, q, p->nb_rxd,
 						     (unsigned int)node, NULL,
@@ -137,50 +141,75 @@ fwd_port_follow_node(struct fwd_ctx *ctx, uint16_t i)
 	struct rte_mempool *mp, *old;
 	int node = rte_eth_dev_socket_id(p->id), ret;
 
-	if (!p->started || node < 0 || node == p->rx_node ||
-	    node == p->node_reported)
+	if (!p->started || node < 0)
 		return;
-	if (rte_eth_dev_info_get(p->id, &info) != 0 ||
-	    !(info.dev_capa & RTE_ETH_DEV_CAPA_RUNTIME_RX_QUEUE_SETUP)) {
-		p->node_reported = node;
-		fwd_say(ctx, "port %u (%s): now on NUMA node %d; its RX "
-			"queues stay with node %d's mbufs (the port cannot "
-			"set up queues while it runs)\n", i, p->label, node,
-			p->rx_node);
-		return;
-	}
-	mp = fwd_pool_of_node(ctx, node);
-	if (mp == NULL) {
-		p->node_reported = node;
-		fwd_say(ctx, "port %u (%s): now on NUMA node %d; its RX "
-			"queues stay with node %d's mbufs\n", i, p->label,
-			node, p->rx_node);
-		return;
+	if (!p->rx_broken) {
+		if (node == p->rx_node) {
+			p->node_reported = -1; /* a move there is tried again */
+			return;
+		}
+		if (node == p->node_reported)
+			return; /* said why it stays */
+		if (rte_eth_dev_info_get(p->id, &info) != 0 ||
+		    !(info.dev_capa & RTE_ETH_DEV_CAPA_RUNTIME_RX_QUEUE_SETUP)) {
+			p->node_reported = node;
+			fwd_say(ctx, "port %u (%s): now on NUMA node %d; its "
+				"RX queues stay with node %d's mbufs (the port "
+				"cannot set up queues while it runs)\n", i,
+				p->label, node, p->rx_node);
+			return;
+		}
 	}
 	old = fwd_pool_of_node(ctx, p->rx_node);
-	__atomic_store_n(&p->paused, 1, __ATOMIC_RELAXED);
-	/* Blocks only for a round of every worker: they never block. */
-	rte_rcu_qsbr_synchronize(ctx->qsv, RTE_QSBR_THRID_INVALID);
-	ret = rxqs_setup(p, mp, node);
-	if (ret != 0 && (old == NULL || rxqs_setup(p, old, p->rx_node) != 0)) {
-		/* Paused for good: no queue to poll. */
-		p->node_reported = node;
-		fwd_say(ctx, "port %u (%s): RX queues for NUMA node %d: %s; "
-			"the port is no longer polled\n", i, p->label, node,
-			rte_strerror(-ret));
-		return;
+	mp = fwd_pool_of_node(ctx, node);
+	if (mp == NULL) {
+		if (!p->rx_broken) {
+			p->node_reported = node;
+			fwd_say(ctx, "port %u (%s): now on NUMA node %d; its "
+				"RX queues stay with node %d's mbufs\n", i,
+				p->label, node, p->rx_node);
+			return;
+		}
+		/* Queues to poll first; the node at a later move. */
+		mp = old;
+		node = p->rx_node;
 	}
-	/* Release: the queues set up above before the workers' polls. */
-	__atomic_store_n(&p->paused, 0, __ATOMIC_RELEASE);
-	if (ret != 0) {
+	if (!p->rx_broken) {
+		__atomic_store_n(&p->paused, 1, __ATOMIC_RELAXED);
+		/* Blocks for one round of every worker: they never block. */
+		rte_rcu_qsbr_synchronize(ctx->qsv, RTE_QSBR_THRID_INVALID);
+	}
+	ret = rxqs_setup(p, mp, node);
+	if (ret != 0 && !p->rx_broken && node != p->rx_node &&
+	    rxqs_setup(p, old, p->rx_node) == 0) {
+		__atomic_store_n(&p->paused, 0, __ATOMIC_RELEASE);
 		p->node_reported = node;
 		fwd_say(ctx, "port %u (%s): RX queues for NUMA node %d: %s; "
 			"they stay with node %d's mbufs\n", i, p->label, node,
 			rte_strerror(-ret), p->rx_node);
 		return;
 	}
-	fwd_say(ctx, "port %u (%s): RX queues moved to NUMA node %d's mbufs "
-		"(were node %d's)\n", i, p->label, node, p->rx_node);
+	if (ret != 0) {
+		/* No queue to poll: the port stays paused, and every look
+		 * at its link (100 ms) tries again. */
+		if (!p->rx_broken)
+			fwd_say(ctx, "port %u (%s): RX queues for NUMA node "
+				"%d: %s; the port is not polled until they "
+				"can be set up\n", i, p->label, node,
+				rte_strerror(-ret));
+		p->rx_broken = true;
+		return;
+	}
+	/* Release: the queues set up above before the workers' polls. */
+	__atomic_store_n(&p->paused, 0, __ATOMIC_RELEASE);
+	if (p->rx_broken)
+		fwd_say(ctx, "port %u (%s): RX queues set up on NUMA node %d; "
+			"polled again\n", i, p->label, node);
+	else
+		fwd_say(ctx, "port %u (%s): RX queues moved to NUMA node %d's "
+			"mbufs (were node %d's)\n", i, p->label, node,
+			p->rx_node);
+	p->rx_broken = false;
 	__atomic_store_n(&p->rx_node, node, __ATOMIC_RELAXED);
 	p->node_reported = -1;
 }

@@ -18,7 +18,8 @@
 #    legacy-ol-flags=1;
 #  - an RX queue of a started port stops, is set up again (a new mempool,
 #    as vhu-fwd does when a port changes NUMA node) and starts, and a
-#    front-end's packets then arrive through it.
+#    front-end's packets then arrive through it; a queue with deferred
+#    start stays stopped when the port starts.
 #
 # Usage: pmd-info.sh PLUGIN VHU_FE
 set -u
@@ -168,6 +169,13 @@ timeout 60 "$VHU_FE" --path "$S" --tx 10 --timeout 30 >"$VT_DIR/rxq.fe" 2>&1 ||
 pmd_stop rxq
 vt_assert_eq "$(pmd_total rxq "$PMD_MARK" RX-packets)" 10 \
 	"packets through the queue set up again"
+# A deferred queue stays stopped when the port starts.
+pmd_do rxq "port stop 0" "testpmd> "
+pmd_do rxq "port 0 rxq 0 deferred_start on" "testpmd> "
+pmd_do rxq "port start 0" "testpmd> "
+pmd_do rxq "show rxq info 0 0" "Rx queue state: "
+vt_assert_eq "$(pmd_value rxq "$PMD_MARK" state)" stopped \
+	"a deferred RX queue after the port's start"
 pmd_quit rxq
 
 pmd_testpmd_i alias 1 "${PMD_ENV[@]}" -- -d "$PMD_PLUGIN" \

@@ -439,8 +439,7 @@ class Qemu(Proc):
         """nics: list of dicts: sock (path), mac, and optional server
         (QEMU listens: vhu connects as client), queues (queue pairs),
         packed (packed=on), features (extra virtio-net-pci properties).
-        nodes: NUMA nodes, each with mem MiB and one of the smp vCPUs
-        (vCPU i on node i). hostroot: the guest's commands run on the
+        nodes: NUMA nodes, each with mem MiB; vCPU i on node i % nodes. hostroot: the guest's commands run on the
         host's / (read-only, over 9p), so the guest runs this build's
         programs. hugepages: 2 MiB hugepages the guest reserves on each
         node."""
@@ -460,7 +459,8 @@ class Qemu(Proc):
         for i in range(nodes):
             memory += ['-object', f'memory-backend-memfd,id=mem{i},size={mem}M,share=on{huge}',
                        '-numa', f'node,nodeid={i},memdev=mem{i}' +
-                       (f',cpus={i}' if nodes > 1 else '')]
+                       ''.join(f',cpus={c}' for c in range(i, smp, nodes)
+                               if nodes > 1)]
         append = ('console=ttyS0 quiet panic=-1 ipv6.disable=1 '
                   f'vhu.name={name} vhu.ip={",".join(ips)}')
         if hostroot:

@@ -18,6 +18,9 @@ and vhu-fwd moves the port's RX queues to a mbuf pool on that node.
      the port and its RX queues go back to node 0.
   4. vhu-fwd quits cleanly (and, in build-san, without a sanitizer
      report).
+  5. A vhu-fwd without memory on node 1 (--socket-limit) says it cannot
+     make a pool there; the port moves, its RX queues stay on node 0's
+     mbufs, and packets keep arriving.
 
     vm-numa.py VHU_FWD
 """
@@ -36,11 +39,18 @@ SAN = 'ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 ' \
 
 with Run('vm-numa') as t:
     t.need_vm()
+    t.need('dpdk-testpmd', 'dpdk-telemetry.py')
+    # The guest has its own /tmp and /run (tmpfs): a build there is not
+    # what it sees of the host's root.
+    if FWD.startswith(('/tmp/', '/run/')):
+        t.skip(f'{FWD} is under /tmp or /run, which the guest mounts its own')
     # Per node: 192 MiB of hugepages for the DPDK processes, the rest for
     # the kernel and the processes' own memory.
     vm = t.qemu('numa', nics=[], ips=[], mem=512, smp=2, nodes=2, hostroot=True,
                 hugepages=96, boot_timeout=180)
     g = vm.guest
+    if 'vhu-guest: no host root' in vm.text():
+        t.skip("the guest cannot mount the host's root over 9p (no 9p modules?)")
     check_eq(g.sh('cat /sys/devices/system/node/online'), '0-1', "the guest's NUMA nodes")
     g.sh(f'test -x {FWD}')
 
@@ -126,5 +136,28 @@ with Run('vm-numa') as t:
     for bad in ('AddressSanitizer', 'runtime error', 'LeakSanitizer'):
         check(bad not in log_text, f'no "{bad}" in vhu-fwd\'s output')
     check('RX queues for NUMA node' not in log_text, 'no RX queue set-up failed')
+
+    # 5. No memory for vhu-fwd on node 1 (EAL --socket-limit): the port
+    # moves, its RX queues stay with node 0's mbufs, and say so.
+    fwd = start('fwd2', f'{SAN} {FWD} --lcores 0@0,1@1 --main-lcore 0 --no-pci '
+                '--file-prefix fwd --socket-limit 0,1 '
+                '-- --mode rxonly --vhost /tmp/port0.sock --stats-period 0')
+    wait_log('fwd2', 'forwarding.')
+    a = front_end('fe1b', 1, '0,64')
+    wait_log('fwd2', 'no pool of')
+    wait_log('fwd2', "now on NUMA node 1; its RX queues stay with node 0's mbufs")
+    p = tel('/vhu/port,0')
+    check_eq((p['numa_node'], p['rx_mbufs_node']), (1, 0),
+             "the port's node and its RX mbufs' node without memory on node 1")
+    rx, end = p['rx_packets'], time.monotonic() + 60
+    while rx == 0 and time.monotonic() < end:
+        time.sleep(1)
+        rx = tel('/vhu/port,0')['rx_packets']
+    check(rx > 0, f'packets received with mbufs from the other node ({rx})')
+    stop('fe1b', a)
+    stop('fwd2', fwd)
+    log_text = g.sh('cat /tmp/fwd2.log')
+    for bad in ('AddressSanitizer', 'runtime error', 'LeakSanitizer'):
+        check(bad not in log_text, f'no "{bad}" in vhu-fwd\'s output')
     vm.stop()
     t.passed()

@@ -97,6 +97,7 @@ struct vhu_ethdev_rxq {
 	uint16_t qp;
 	uint16_t port_id;
 	uint16_t nb_desc;	/* as the application asked; sizes nothing */
+	bool deferred_start;	/* stays stopped at port start */
 	/* Complete the partial checksums lib/vhu left (RX_L4_CKSUM_NONE):
 	 * compliant flags, and the application did not enable RX TCP/UDP
 	 * checksum offload (net_vhost's rx_sw_csum). Set at port start and

@@ -116,7 +116,6 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 
 	/* The ring is the guest's: nb_desc has nothing to size (it is
 	 * only reported back). */
-	RTE_SET_USED(conf);
 	if (mp == NULL)
 		return -EINVAL;
 	q = rte_zmalloc_socket("vhu_ethdev_rxq", sizeof(*q),
@@ -128,6 +127,7 @@ vhu_ethdev_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t qid,
 	q->qp = qid;
 	q->port_id = eth_dev->data->port_id;
 	q->nb_desc = nb_desc;
+	q->deferred_start = conf != NULL && conf->rx_deferred_start;
 	q->sw_cksum = vhu_ethdev_rx_sw_cksum(eth_dev);
 	eth_dev->data->rx_queues[qid] = q;
 	return 0;
@@ -159,6 +159,9 @@ vhu_ethdev_rxq_info_get(struct rte_eth_dev *eth_dev, uint16_t qid,
 	info->mp = q->mp;
 	info->nb_desc = q->nb_desc;
 	info->scattered_rx = 1; /* guest frames larger than an mbuf chain */
+	info->conf.rx_deferred_start = q->deferred_start;
+	info->rx_buf_size = rte_pktmbuf_data_room_size(q->mp) -
+		RTE_PKTMBUF_HEADROOM;
 	info->queue_state = eth_dev->data->rx_queue_state[qid];
 }
 
@@ -236,8 +239,13 @@ vhu_ethdev_start(struct rte_eth_dev *eth_dev)
 				       data->name, i);
 			return -EINVAL;
 		}
-	for (i = 0; i < data->nb_rx_queues; i++)
-		data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	/* A deferred queue waits for rte_eth_dev_rx_queue_start(). */
+	for (i = 0; i < data->nb_rx_queues; i++) {
+		const struct vhu_ethdev_rxq *q = data->rx_queues[i];
+
+		data->rx_queue_state[i] = q->deferred_start ?
+			RTE_ETH_QUEUE_STATE_STOPPED : RTE_ETH_QUEUE_STATE_STARTED;
+	}
 	for (i = 0; i < data->nb_tx_queues; i++)
 		data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	return 0;
