@@ -91,6 +91,16 @@ vt_stop() {
 	return $rc
 }
 
+# vt_exited PID TIMEOUT_S: whether PID is gone within TIMEOUT_S.
+vt_exited() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
 # vt_wait_quit NAME [TIMEOUT_S]: wait for a testpmd that was told to quit.
 # Returns its exit code, or 124 if it did not end. One exception: a
 # testpmd that printed "Bye..." (its whole shutdown done) but is still
@@ -98,14 +108,10 @@ vt_stop() {
 # hazard (doc/testing.md, "Rules the tests follow"), not a failure of the test: its
 # kernel stack is logged for the record, it is killed, and 0 returned.
 vt_wait_quit() {
-	local name=$1 timeout=${2:-60} pid i last
+	local name=$1 timeout=${2:-60} pid last
 	pid=$(vt_pid "$name")
 	[ -n "$pid" ] || return 0
-	for ((i = 0; i < timeout * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! vt_exited "$pid" "$timeout"; then
 		last=$(grep -v '^[[:space:]]*$' "$VT_DIR/$name.log" 2>/dev/null | tail -n 1)
 		vt_log "$name (pid $pid) still running after ${timeout}s; its kernel stack:"
 		sed 's/^/    /' "/proc/$pid/stack" >&2 2>/dev/null
@@ -121,14 +127,10 @@ vt_wait_quit() {
 
 # vt_wait NAME: wait for a process to exit by itself; returns its code.
 vt_wait() {
-	local name=$1 timeout=${2:-60} pid i
+	local name=$1 timeout=${2:-60} pid
 	pid=$(vt_pid "$name")
 	[ -n "$pid" ] || return 0
-	for ((i = 0; i < timeout * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
+	if ! vt_exited "$pid" "$timeout"; then
 		vt_log "$name (pid $pid) still running after ${timeout}s"
 		vt_stop "$name" KILL 1
 		return 124
