@@ -50,6 +50,60 @@ struct vhu_device;
 /** Most queue pairs a device can have (256 rings, the spec's 8-bit index). */
 #define VHU_MAX_QUEUE_PAIRS 128
 
+/**
+ * The part of a device a poller may read without calling the library:
+ * the first bytes of every struct vhu_device. Bit r of rings_live[r / 64]
+ * is set while ring r (2 * qp: the guest's RX ring, 2 * qp + 1: its TX
+ * ring) is started, mapped and neither held nor broken, i.e. while a
+ * burst on it can do anything at all. Written by the library's control
+ * thread, read with relaxed loads: a poller that reads a stale bit skips
+ * one poll of a ring that just started, or makes one call that returns 0.
+ * Use it through vhu_dequeue_ring_live() / vhu_enqueue_ring_live().
+ */
+struct vhu_device_fastpath {
+	uint64_t rings_live[VHU_MAX_QUEUE_PAIRS * 2 / 64];
+};
+
+/** @internal Whether ring may move packets (struct vhu_device_fastpath). */
+static inline bool
+vhu_ring_live_(const struct vhu_device *dev, uint32_t ring)
+{
+	const struct vhu_device_fastpath *fp =
+		(const struct vhu_device_fastpath *)(const void *)dev;
+
+	if (ring >= VHU_MAX_QUEUE_PAIRS * 2)
+		return false;
+	return (__atomic_load_n(&fp->rings_live[ring / 64], __ATOMIC_RELAXED) >>
+		(ring % 64)) & 1;
+}
+
+/**
+ * Whether vhu_dequeue_burst(dev, qp, ...) can return packets or consume
+ * any: false while the guest's TX ring of qp is stopped (no front-end,
+ * not started, GET_VRING_BASE), held or broken, or qp is out of range.
+ * Inline, one relaxed load: a poller of many ports, most without a
+ * front-end, skips the call on each of those. Optional:
+ * vhu_dequeue_burst() checks again.
+ * Called by: any thread; dev must be registered.
+ */
+static inline bool
+vhu_dequeue_ring_live(const struct vhu_device *dev, uint16_t qp)
+{
+	return vhu_ring_live_(dev, 2u * qp + 1);
+}
+
+/**
+ * Whether vhu_enqueue_burst(dev, qp, ...) can deliver anything, as
+ * vhu_dequeue_ring_live() says for the guest's RX ring of qp (a started
+ * but disabled ring says true here and takes nothing).
+ * Called by: any thread; dev must be registered.
+ */
+static inline bool
+vhu_enqueue_ring_live(const struct vhu_device *dev, uint16_t qp)
+{
+	return vhu_ring_live_(dev, 2u * qp);
+}
+
 /** What a ring is, from the seed's two independent states. */
 struct vhu_ring_state {
 	bool started;  /**< SET_VRING_KICK started it; GET_VRING_BASE stops it */

@@ -158,6 +158,9 @@ struct vhu_conn {
 };
 
 struct vhu_device {
+	/* Public, first (vhu.h): which rings are live, kept by
+	 * vhu_vring_pause()/vhu_vring_publish() with each dp_mode. */
+	struct vhu_device_fastpath fp;
 	TAILQ_ENTRY(vhu_device) next; /* [ctl] registry, under ctrl lock */
 
 	/* Immutable after register. */

@@ -14,6 +14,23 @@
 #include "vhu_numa.h"
 #include "vhu_vring.h"
 
+_Static_assert(offsetof(struct vhu_device, fp) == 0,
+	       "vhu.h reads struct vhu_device_fastpath at a device's start");
+
+/* The device's public bit of this ring follows its dp_mode: set unless
+ * stopped (vhu.h, struct vhu_device_fastpath). */
+static void
+vhu_vring_set_live(struct vhu_vring *vr, enum vhu_dp_mode mode)
+{
+	uint64_t *word = &vr->dev->fp.rings_live[vr->index / 64];
+	uint64_t bit = UINT64_C(1) << (vr->index % 64);
+
+	if (mode == VHU_DP_STOPPED)
+		__atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_or(word, bit, __ATOMIC_RELAXED);
+}
+
 void
 vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev, uint16_t index)
 {
@@ -21,6 +38,7 @@ vhu_vring_init(struct vhu_vring *vr, struct vhu_device *dev, uint16_t index)
 	vr->dev = dev;
 	vr->index = index;
 	vr->dp_mode = VHU_DP_STOPPED;
+	vhu_vring_set_live(vr, VHU_DP_STOPPED);
 	vr->vnet_hdr_len = sizeof(struct virtio_net_hdr);
 	vr->call_fd = -1;
 	vr->kick_fd = -1;
@@ -45,6 +63,7 @@ void
 vhu_vring_pause(struct vhu_vring *vr)
 {
 	__atomic_store_n(&vr->dp_mode, VHU_DP_STOPPED, __ATOMIC_RELAXED);
+	vhu_vring_set_live(vr, VHU_DP_STOPPED);
 }
 
 uint8_t
@@ -101,10 +120,13 @@ vhu_vring_derive_view(struct vhu_vring *vr)
 void
 vhu_vring_publish(struct vhu_vring *vr)
 {
+	enum vhu_dp_mode mode;
+
 	vhu_vring_derive_view(vr);
+	mode = vhu_vring_derive_mode(vr);
 	/* Release: a burst that sees the mode also sees the view. */
-	__atomic_store_n(&vr->dp_mode, vhu_vring_derive_mode(vr),
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(&vr->dp_mode, mode, __ATOMIC_RELEASE);
+	vhu_vring_set_live(vr, mode);
 }
 
 struct vhu_vring_part {

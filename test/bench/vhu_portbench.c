@@ -254,7 +254,10 @@ poll_port(unsigned int p, struct rte_mempool *mp, struct rte_mbuf **pkts)
 		return vid < 0 ? 0 :
 			rte_vhost_dequeue_burst(vid, 1, mp, pkts, BURST);
 	}
-	return vhu_dequeue_burst(vhu_devs[p], 0, mp, pkts, BURST);
+	/* The same skip through lib/vhu's inline hint (vhu.h), which
+	 * also skips stopped rings of a connected front-end. */
+	return vhu_dequeue_ring_live(vhu_devs[p], 0) ?
+		vhu_dequeue_burst(vhu_devs[p], 0, mp, pkts, BURST) : 0;
 }
 
 /* What a window measured. */

@@ -1544,6 +1544,9 @@ test_repeat_offender_broken(void)
 	VT_CHECK_EQ(vhu_dequeue_burst(h.t.dev, 0, vt_pool(), pkts, 32), 0);
 	VT_CHECK(VT_WAIT(vhu_device_ring_state(h.t.dev, 1, &st) == 0 && st.broken));
 	VT_CHECK_EQ(ring_stats(h.t.dev, 1).broken, 1);
+	/* Broken: the inline hint says so too (after the control thread's
+	 * republish, hence the wait). */
+	VT_CHECK(VT_WAIT(!vhu_dequeue_ring_live(h.t.dev, 0)));
 	VT_CHECK_EQ(vhu_fe_get_status(h.t.fe, &status), 0);
 	VT_CHECK(status & 0x40);
 	/* Broken: valid packets on it are left alone. */

@@ -15,6 +15,10 @@ vhu_ethdev_rx_burst(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	const struct vhu_ethdev_rxq *q = rxq;
 	uint16_t n, i;
 
+	/* A port without a front-end (or with stopped rings) costs one
+	 * load, not a call into lib/vhu. */
+	if (!vhu_dequeue_ring_live(q->vdev, q->qp))
+		return 0;
 	n = vhu_dequeue_burst(q->vdev, q->qp, q->mp, pkts, nb_pkts);
 	for (i = 0; i < n; i++) {
 		pkts[i]->port = q->port_id;
