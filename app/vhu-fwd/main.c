@@ -68,7 +68,7 @@ print_banner(const struct fwd_ctx *ctx)
 	uint16_t p;
 
 	printf("vhu-fwd: mode %s, %u port%s, %u queue%s per port, burst %u, "
-	       "%u mbufs\n", fwd_mode_name(cfg->mode), ctx->nb_ports,
+	       "%u mbufs per pool\n", fwd_mode_name(cfg->mode), ctx->nb_ports,
 	       ctx->nb_ports > 1 ? "s" : "", cfg->queues,
 	       cfg->queues > 1 ? "s" : "", cfg->burst,
 	       ctx->pool_size);

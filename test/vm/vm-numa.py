@@ -85,6 +85,13 @@ with Run('vm-numa') as t:
                   f'wait {pid}; echo $?', timeout=timeout + 30)
         check_eq(rc, '0', f"{name}'s exit status after SIGINT")
 
+    def no_sanitizer_report(name):
+        """NAME's output, checked for sanitizer reports."""
+        text = g.sh(f'cat /tmp/{name}.log')
+        for bad in ('AddressSanitizer', 'runtime error', 'LeakSanitizer'):
+            check(bad not in text, f'no "{bad}" in {name}\'s output')
+        return text
+
     def front_end(name, cpu, socket_mem):
         """A testpmd virtio-user front-end on CPU cpu, its memory where
         socket_mem puts it, sending 64 B frames to vhu-fwd's port."""
@@ -132,9 +139,7 @@ with Run('vm-numa') as t:
 
     # 4. A clean exit.
     stop('fwd', fwd)
-    log_text = g.sh('cat /tmp/fwd.log')
-    for bad in ('AddressSanitizer', 'runtime error', 'LeakSanitizer'):
-        check(bad not in log_text, f'no "{bad}" in vhu-fwd\'s output')
+    log_text = no_sanitizer_report('fwd')
     check('RX queues for NUMA node' not in log_text, 'no RX queue set-up failed')
 
     # 5. No memory for vhu-fwd on node 1 (EAL --socket-limit): the port
@@ -156,8 +161,6 @@ with Run('vm-numa') as t:
     check(rx > 0, f'packets received with mbufs from the other node ({rx})')
     stop('fe1b', a)
     stop('fwd2', fwd)
-    log_text = g.sh('cat /tmp/fwd2.log')
-    for bad in ('AddressSanitizer', 'runtime error', 'LeakSanitizer'):
-        check(bad not in log_text, f'no "{bad}" in vhu-fwd\'s output')
+    no_sanitizer_report('fwd2')
     vm.stop()
     t.passed()
